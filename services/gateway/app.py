@@ -1,0 +1,112 @@
+"""The gateway: GraphQL at /graphql over the services' clients, plus health and readiness."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from graphql import GraphQLError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from services.gateway.context import SERVICE_PRINCIPAL, build_context
+from services.gateway.graphql.base import graphql_error_code
+from services.gateway.graphql.schema import build_schema
+from services.graph.api import create_app as create_graph_app
+from services.graph.client import GraphClient
+from shared.auth import TokenCodec, load_key_pair
+from shared.errors import DomainError
+from shared.settings import Settings
+from shared.web import BodyLimitMiddleware
+
+log = structlog.get_logger("hubben.gateway")
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    code = graphql_error_code(error)
+    formatted = error.formatted
+    if code == "INTERNAL":
+        log.error("graphql.internal_error", error=repr(error.original_error or error), path=error.path)
+        formatted["message"] = "internal error"
+    if isinstance(error.original_error, DomainError) and error.original_error.field:
+        formatted.setdefault("extensions", {})["field"] = error.original_error.field
+    formatted.setdefault("extensions", {})["code"] = code
+    return formatted
+
+
+class HubbenGraphQLRouter(GraphQLRouter[Any, None]):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        data: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            data["errors"] = [format_error(e) for e in result.errors]
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            codec = TokenCodec(settings, load_key_pair(settings))
+            app.state.codec = codec
+            app.state.settings = settings
+            if settings.graph_url:
+                graph = GraphClient.remote(settings.graph_url, codec)
+            else:
+                graph_app = create_graph_app(settings)
+                await stack.enter_async_context(graph_app.router.lifespan_context(graph_app))
+                graph = GraphClient.in_process(graph_app, codec)
+            stack.push_async_callback(graph.aclose)
+            app.state.graph = graph
+            app.state.redis = None
+            if settings.redis_url:
+                import redis.asyncio as aioredis
+
+                app.state.redis = aioredis.from_url(settings.redis_url)
+                stack.push_async_callback(app.state.redis.aclose)
+            yield
+
+    app = FastAPI(title="Hubben", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        # Raised before execution (authentication): answer in GraphQL's error shape.
+        return JSONResponse(
+            {"data": None, "errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
+            status_code=exc.status,
+            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
+        )
+
+    app.include_router(HubbenGraphQLRouter(build_schema(), context_getter=build_context), prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await request.app.state.graph.call(SERVICE_PRINCIPAL, "GET", "/readyz")
+            checks["graph"] = "ok"
+        except Exception as exc:  # readiness reports every failure rather than raising it
+            checks["graph"] = f"unavailable: {type(exc).__name__}"
+        if request.app.state.redis is not None:
+            try:
+                await request.app.state.redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks["redis"] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    return app

@@ -1,0 +1,103 @@
+"""The per-request GraphQL context: who is asking, the service clients, and DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from fastapi import Request
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from services.graph import contracts as gc
+from services.graph.client import GraphClient
+from shared.auth import ANONYMOUS, PAT_PREFIX, Principal, TokenCodec
+from shared.errors import Unauthenticated
+
+SERVICE_PRINCIPAL = Principal(member_id=None, roles=(), scopes=("read",), service="gateway", token_kind="service")
+
+
+def _by_id(items: list[Any], keys: list[int]) -> list[Any]:
+    found = {item.id: item for item in items}
+    return [found.get(k) for k in keys]
+
+
+@dataclass
+class Loaders:
+    graph: GraphClient
+    viewer: Principal
+    member: DataLoader[int, gc.MemberOut | None] = field(init=False)
+    organisation: DataLoader[int, gc.OrganisationOut | None] = field(init=False)
+    hub: DataLoader[int, gc.HubOut | None] = field(init=False)
+    member_relation: DataLoader[int, gc.MemberRelation] = field(init=False)
+    organisation_relation: DataLoader[int, gc.OrganisationRelation] = field(init=False)
+    hub_relation: DataLoader[int, gc.HubRelation] = field(init=False)
+
+    def __post_init__(self) -> None:
+        g, v = self.graph, self.viewer
+
+        async def members(keys: list[int]) -> list[gc.MemberOut | None]:
+            return _by_id(await g.members(v, list(keys)), keys)
+
+        async def organisations(keys: list[int]) -> list[gc.OrganisationOut | None]:
+            return _by_id(await g.organisations_by_ids(v, list(keys)), keys)
+
+        async def hubs(keys: list[int]) -> list[gc.HubOut | None]:
+            return _by_id(await g.hubs_by_ids(v, list(keys)), keys)
+
+        async def member_relations(keys: list[int]) -> list[gc.MemberRelation]:
+            out = await g.relations(v, gc.RelationsIn(member_ids=list(keys)))
+            return [out.members[k] for k in keys]
+
+        async def organisation_relations(keys: list[int]) -> list[gc.OrganisationRelation]:
+            out = await g.relations(v, gc.RelationsIn(organisation_ids=list(keys)))
+            return [out.organisations[k] for k in keys]
+
+        async def hub_relations(keys: list[int]) -> list[gc.HubRelation]:
+            out = await g.relations(v, gc.RelationsIn(hub_ids=list(keys)))
+            return [out.hubs[k] for k in keys]
+
+        self.member = DataLoader(members, max_batch_size=500)
+        self.organisation = DataLoader(organisations, max_batch_size=500)
+        self.hub = DataLoader(hubs, max_batch_size=500)
+        self.member_relation = DataLoader(member_relations, max_batch_size=500)
+        self.organisation_relation = DataLoader(organisation_relations, max_batch_size=500)
+        self.hub_relation = DataLoader(hub_relations, max_batch_size=500)
+
+
+@dataclass
+class Context(BaseContext):
+    request: Request  # type: ignore[assignment]
+    viewer: Principal
+    graph: GraphClient
+    loaders: Loaders
+    response: Any = None
+    background_tasks: Any = None
+
+
+Info = strawberry.Info[Context, None]
+
+
+async def authenticate(authorization: str | None, codec: TokenCodec, graph: GraphClient) -> Principal:
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 4096:
+        raise Unauthenticated("use 'Authorization: Bearer <token>'")
+    if token.startswith(PAT_PREFIX):
+        resolved = await graph.resolve_token(SERVICE_PRINCIPAL, token)
+        return Principal(
+            member_id=resolved.member_id,
+            roles=tuple(resolved.roles),
+            scopes=tuple(resolved.scopes),
+            token_kind="pat",
+        )
+    return codec.verify_access_token(token)
+
+
+async def build_context(request: Request) -> Context:
+    state = request.app.state
+    viewer = await authenticate(request.headers.get("authorization"), state.codec, state.graph)
+    return Context(request=request, viewer=viewer, graph=state.graph, loaders=Loaders(state.graph, viewer))

@@ -1,0 +1,225 @@
+"""Typed client of the graph service's API, for the gateway and other services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.graph import contracts as c
+from shared.auth import Principal, TokenCodec
+from shared.client import ServiceClient
+from shared.pagination import PageRequest
+
+
+def _page(page: PageRequest) -> dict[str, Any]:
+    return page.model_dump(exclude_none=True)
+
+
+def _ids(ids: list[int]) -> dict[str, str]:
+    return {"ids": ",".join(str(i) for i in ids)}
+
+
+class GraphClient(ServiceClient):
+    @classmethod
+    def in_process(cls, app: Any, codec: TokenCodec) -> GraphClient:
+        transport = httpx.ASGITransport(app=app)
+        return cls(httpx.AsyncClient(transport=transport, base_url="http://graph", timeout=30), codec)
+
+    @classmethod
+    def remote(cls, base_url: str, codec: TokenCodec) -> GraphClient:
+        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec)
+
+    # identity
+    async def sign_up(self, p: Principal, data: c.SignUpIn | dict[str, Any]) -> c.SessionOut:
+        return await self.call(p, "POST", "/v1/auth/signup", c.SessionOut, json=data)  # type: ignore[no-any-return]
+
+    async def log_in(self, p: Principal, data: c.LogInIn | dict[str, Any]) -> c.SessionOut:
+        return await self.call(p, "POST", "/v1/auth/login", c.SessionOut, json=data)  # type: ignore[no-any-return]
+
+    async def refresh(self, p: Principal, data: c.RefreshIn | dict[str, Any]) -> c.SessionOut:
+        return await self.call(p, "POST", "/v1/auth/refresh", c.SessionOut, json=data)  # type: ignore[no-any-return]
+
+    async def log_out(self, p: Principal, data: c.RefreshIn | dict[str, Any]) -> None:
+        await self.call(p, "POST", "/v1/auth/logout", json=data)
+
+    async def request_email_verification(self, p: Principal) -> None:
+        await self.call(p, "POST", "/v1/auth/email-verification")
+
+    async def verify_email(self, p: Principal, data: c.TokenIn | dict[str, Any]) -> None:
+        await self.call(p, "POST", "/v1/auth/email-verification/confirm", json=data)
+
+    async def request_password_reset(self, p: Principal, data: c.EmailIn | dict[str, Any]) -> None:
+        await self.call(p, "POST", "/v1/auth/password-reset", json=data)
+
+    async def reset_password(self, p: Principal, data: c.PasswordResetIn | dict[str, Any]) -> None:
+        await self.call(p, "POST", "/v1/auth/password-reset/confirm", json=data)
+
+    async def change_password(self, p: Principal, data: c.PasswordChangeIn | dict[str, Any]) -> None:
+        await self.call(p, "POST", "/v1/auth/password-change", json=data)
+
+    async def viewer(self, p: Principal) -> c.ViewerOut:
+        return await self.call(p, "GET", "/v1/viewer", c.ViewerOut)  # type: ignore[no-any-return]
+
+    async def create_token(
+        self, p: Principal, data: c.PersonalAccessTokenIn | dict[str, Any]
+    ) -> c.PersonalAccessTokenCreated:
+        return await self.call(p, "POST", "/v1/tokens", c.PersonalAccessTokenCreated, json=data)  # type: ignore[no-any-return]
+
+    async def tokens(self, p: Principal, page: PageRequest) -> c.PersonalAccessTokenPage:
+        return await self.call(p, "GET", "/v1/tokens", c.PersonalAccessTokenPage, params=_page(page))  # type: ignore[no-any-return]
+
+    async def revoke_token(self, p: Principal, token_id: int) -> c.PersonalAccessTokenOut:
+        return await self.call(p, "DELETE", f"/v1/tokens/{token_id}", c.PersonalAccessTokenOut)  # type: ignore[no-any-return]
+
+    async def resolve_token(self, p: Principal, token: str) -> c.PrincipalOut:
+        return await self.call(p, "POST", "/v1/tokens/resolve", c.PrincipalOut, json={"token": token})  # type: ignore[no-any-return]
+
+    # members
+    async def members(self, p: Principal, ids: list[int]) -> list[c.MemberOut]:
+        return await self.call(p, "GET", "/v1/members", list[c.MemberOut], params=_ids(ids))  # type: ignore[no-any-return]
+
+    async def member_by_handle(self, p: Principal, handle: str) -> c.MemberOut:
+        return await self.call(p, "GET", f"/v1/members/by-handle/{httpx.URL(handle)}", c.MemberOut)  # type: ignore[no-any-return]
+
+    async def update_profile(self, p: Principal, data: c.ProfileIn | dict[str, Any]) -> c.MemberOut:
+        return await self.call(p, "PATCH", "/v1/members/me", c.MemberOut, json=data)  # type: ignore[no-any-return]
+
+    async def set_suspension(self, p: Principal, data: c.SuspensionIn | dict[str, Any]) -> c.MemberOut:
+        return await self.call(p, "POST", "/v1/members/suspension", c.MemberOut, json=data)  # type: ignore[no-any-return]
+
+    async def set_platform_role(self, p: Principal, data: c.PlatformRoleIn | dict[str, Any]) -> c.MemberOut:
+        return await self.call(p, "POST", "/v1/members/platform-role", c.MemberOut, json=data)  # type: ignore[no-any-return]
+
+    async def followers(self, p: Principal, target_type: str, target_id: int, page: PageRequest) -> c.MemberPage:
+        path = f"/v1/followers/{target_type}/{target_id}"
+        return await self.call(p, "GET", path, c.MemberPage, params=_page(page))  # type: ignore[no-any-return]
+
+    async def following(self, p: Principal, member_id: int, target_type: str, page: PageRequest) -> c.FollowPage:
+        path = f"/v1/members/{member_id}/following/{target_type}"
+        return await self.call(p, "GET", path, c.FollowPage, params=_page(page))  # type: ignore[no-any-return]
+
+    # organisations
+    async def create_organisation(
+        self, p: Principal, data: c.OrganisationCreateIn | dict[str, Any]
+    ) -> c.OrganisationOut:
+        return await self.call(p, "POST", "/v1/organisations", c.OrganisationOut, json=data)  # type: ignore[no-any-return]
+
+    async def update_organisation(
+        self, p: Principal, org_id: int, data: c.OrganisationUpdateIn | dict[str, Any]
+    ) -> c.OrganisationOut:
+        return await self.call(p, "PATCH", f"/v1/organisations/{org_id}", c.OrganisationOut, json=data)  # type: ignore[no-any-return]
+
+    async def set_verified(self, p: Principal, org_id: int, verified: bool) -> c.OrganisationOut:
+        path = f"/v1/organisations/{org_id}/verified"
+        return await self.call(p, "PUT", path, c.OrganisationOut, json={"verified": verified})  # type: ignore[no-any-return]
+
+    async def organisations(self, p: Principal, flt: c.OrganisationFilter, page: PageRequest) -> c.OrganisationPage:
+        params = {**flt.model_dump(mode="json", exclude_none=True), **_page(page)}
+        return await self.call(p, "GET", "/v1/organisations", c.OrganisationPage, params=params)  # type: ignore[no-any-return]
+
+    async def organisations_by_ids(self, p: Principal, ids: list[int]) -> list[c.OrganisationOut]:
+        return await self.call(p, "GET", "/v1/organisations/batch", list[c.OrganisationOut], params=_ids(ids))  # type: ignore[no-any-return]
+
+    async def organisation_by_slug(self, p: Principal, slug: str) -> c.OrganisationOut:
+        path = f"/v1/organisations/by-slug/{httpx.URL(slug)}"
+        return await self.call(p, "GET", path, c.OrganisationOut)  # type: ignore[no-any-return]
+
+    async def organisation_members(self, p: Principal, org_id: int, page: PageRequest) -> c.OrganisationMemberPage:
+        path = f"/v1/organisations/{org_id}/members"
+        return await self.call(p, "GET", path, c.OrganisationMemberPage, params=_page(page))  # type: ignore[no-any-return]
+
+    async def set_organisation_role(
+        self, p: Principal, org_id: int, data: c.OrganisationRoleIn
+    ) -> c.OrganisationMemberOut:
+        path = f"/v1/organisations/{org_id}/roles"
+        return await self.call(p, "PUT", path, c.OrganisationMemberOut, json=data)  # type: ignore[no-any-return]
+
+    async def remove_organisation_member(self, p: Principal, org_id: int, member_id: int) -> None:
+        await self.call(p, "DELETE", f"/v1/organisations/{org_id}/members/{member_id}")
+
+    async def invite(self, p: Principal, org_id: int, data: c.InvitationIn | dict[str, Any]) -> c.InvitationOut:
+        path = f"/v1/organisations/{org_id}/invitations"
+        return await self.call(p, "POST", path, c.InvitationOut, json=data)  # type: ignore[no-any-return]
+
+    async def organisation_invitations(
+        self, p: Principal, org_id: int, status: str | None, page: PageRequest
+    ) -> c.InvitationPage:
+        path = f"/v1/organisations/{org_id}/invitations"
+        return await self.call(p, "GET", path, c.InvitationPage, params={"status": status, **_page(page)})  # type: ignore[no-any-return]
+
+    async def my_invitations(self, p: Principal, status: str | None, page: PageRequest) -> c.InvitationPage:
+        params = {"status": status, **_page(page)}
+        return await self.call(p, "GET", "/v1/invitations", c.InvitationPage, params=params)  # type: ignore[no-any-return]
+
+    async def invitation(self, p: Principal, invitation_id: int) -> c.InvitationOut:
+        return await self.call(p, "GET", f"/v1/invitations/{invitation_id}", c.InvitationOut)  # type: ignore[no-any-return]
+
+    async def answer_invitation(self, p: Principal, invitation_id: int, action: str) -> c.InvitationOut:
+        path = f"/v1/invitations/{invitation_id}/{action}"
+        return await self.call(p, "POST", path, c.InvitationOut)  # type: ignore[no-any-return]
+
+    # hubs
+    async def create_hub(self, p: Principal, data: c.HubCreateIn | dict[str, Any]) -> c.HubOut:
+        return await self.call(p, "POST", "/v1/hubs", c.HubOut, json=data)  # type: ignore[no-any-return]
+
+    async def update_hub(self, p: Principal, hub_id: int, data: c.HubUpdateIn | dict[str, Any]) -> c.HubOut:
+        return await self.call(p, "PATCH", f"/v1/hubs/{hub_id}", c.HubOut, json=data)  # type: ignore[no-any-return]
+
+    async def hubs(self, p: Principal, flt: c.HubFilter, page: PageRequest) -> c.HubPage:
+        params = {**flt.model_dump(mode="json", exclude_none=True), **_page(page)}
+        return await self.call(p, "GET", "/v1/hubs", c.HubPage, params=params)  # type: ignore[no-any-return]
+
+    async def hubs_by_ids(self, p: Principal, ids: list[int]) -> list[c.HubOut]:
+        return await self.call(p, "GET", "/v1/hubs/batch", list[c.HubOut], params=_ids(ids))  # type: ignore[no-any-return]
+
+    async def hub_by_slug(self, p: Principal, slug: str) -> c.HubOut:
+        return await self.call(p, "GET", f"/v1/hubs/by-slug/{httpx.URL(slug)}", c.HubOut)  # type: ignore[no-any-return]
+
+    async def join_hub(self, p: Principal, hub_id: int) -> c.HubMembershipOut:
+        return await self.call(p, "POST", f"/v1/hubs/{hub_id}/join", c.HubMembershipOut)  # type: ignore[no-any-return]
+
+    async def leave_hub(self, p: Principal, hub_id: int) -> None:
+        await self.call(p, "POST", f"/v1/hubs/{hub_id}/leave")
+
+    async def invite_to_hub(self, p: Principal, hub_id: int, member_id: int) -> c.HubMembershipOut:
+        path = f"/v1/hubs/{hub_id}/invitations"
+        return await self.call(p, "POST", path, c.HubMembershipOut, json={"member_id": member_id})  # type: ignore[no-any-return]
+
+    async def decide_hub_request(
+        self, p: Principal, hub_id: int, member_id: int, approve: bool
+    ) -> c.HubMembershipOut | None:
+        path = f"/v1/hubs/{hub_id}/requests/{member_id}/{'approve' if approve else 'reject'}"
+        return await self.call(p, "POST", path, c.HubMembershipOut | None)  # type: ignore[no-any-return]
+
+    async def set_hub_role(self, p: Principal, hub_id: int, data: c.HubRoleIn | dict[str, Any]) -> c.HubMembershipOut:
+        return await self.call(p, "PUT", f"/v1/hubs/{hub_id}/roles", c.HubMembershipOut, json=data)  # type: ignore[no-any-return]
+
+    async def remove_hub_member(self, p: Principal, hub_id: int, member_id: int) -> None:
+        await self.call(p, "DELETE", f"/v1/hubs/{hub_id}/members/{member_id}")
+
+    async def hub_members(self, p: Principal, hub_id: int, state: str, page: PageRequest) -> c.HubMembershipPage:
+        path = f"/v1/hubs/{hub_id}/members"
+        return await self.call(p, "GET", path, c.HubMembershipPage, params={"state": state, **_page(page)})  # type: ignore[no-any-return]
+
+    # social
+    async def follow(self, p: Principal, data: c.FollowIn | dict[str, Any]) -> c.FollowOut:
+        return await self.call(p, "POST", "/v1/follows", c.FollowOut, json=data)  # type: ignore[no-any-return]
+
+    async def unfollow(self, p: Principal, data: c.FollowIn | dict[str, Any]) -> bool:
+        return await self.call(p, "POST", "/v1/follows/delete", bool, json=data)  # type: ignore[no-any-return]
+
+    async def block(self, p: Principal, member_id: int) -> None:
+        await self.call(p, "POST", "/v1/blocks", json={"member_id": member_id})
+
+    async def unblock(self, p: Principal, member_id: int) -> bool:
+        return await self.call(p, "POST", "/v1/blocks/delete", bool, json={"member_id": member_id})  # type: ignore[no-any-return]
+
+    async def mute(self, p: Principal, member_id: int) -> None:
+        await self.call(p, "POST", "/v1/mutes", json={"member_id": member_id})
+
+    async def unmute(self, p: Principal, member_id: int) -> bool:
+        return await self.call(p, "POST", "/v1/mutes/delete", bool, json={"member_id": member_id})  # type: ignore[no-any-return]
+
+    async def relations(self, p: Principal, data: c.RelationsIn | dict[str, Any]) -> c.RelationsOut:
+        return await self.call(p, "POST", "/v1/relations", c.RelationsOut, json=data)  # type: ignore[no-any-return]

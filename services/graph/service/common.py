@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from services.graph import repository as repo
+from services.graph.models import Member
+from shared.auth import Principal
+from shared.database import utcnow
+from shared.errors import Forbidden, NotFound, Unauthenticated
+
+
+def require_member_id(actor: Principal) -> int:
+    if actor.member_id is None:
+        raise Unauthenticated("sign in first")
+    return actor.member_id
+
+
+def require_scope(actor: Principal, scope: str) -> None:
+    if scope not in actor.scopes:
+        raise Forbidden(f"this token lacks the '{scope}' scope")
+
+
+async def require_writer(session: object, actor: Principal) -> Member:
+    """The acting member, if they may write: signed in, with the write scope, not suspended."""
+    member_id = require_member_id(actor)
+    require_scope(actor, "write")
+    member = await repo.member_by_id(session, member_id)  # type: ignore[arg-type]
+    if member is None:
+        raise Unauthenticated("this account no longer exists")
+    if is_suspended(member):
+        raise Forbidden("suspended members can read but not write")
+    return member
+
+
+def is_suspended(member: Member) -> bool:
+    return member.suspended_until is not None and member.suspended_until > utcnow()
+
+
+def require_moderator(actor: Principal) -> None:
+    require_member_id(actor)
+    if not actor.is_moderator:
+        raise Forbidden("only platform moderators may do this")
+    require_scope(actor, "moderate")
+
+
+async def get_member(session: object, member_id: int) -> Member:
+    member = await repo.member_by_id(session, member_id)  # type: ignore[arg-type]
+    if member is None:
+        raise NotFound("no such member", field="memberId")
+    return member

@@ -1,0 +1,309 @@
+"""Sign-up, log-in, sessions (rotating refresh tokens), email verification, password
+reset and change, personal access tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.graph import contracts as c
+from services.graph import repository as repo
+from services.graph.models import (
+    Credential,
+    Member,
+    OneTimeToken,
+    PersonalAccessToken,
+    RefreshToken,
+)
+from services.graph.service.common import get_member, require_member_id, require_scope
+from shared.auth import PAT_PREFIX, REFRESH_PREFIX, Principal, TokenCodec, hash_secret, new_secret
+from shared.database import utcnow
+from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from shared.ids import new_id
+from shared.outbox import record_event
+from shared.settings import Settings
+
+_hasher = PasswordHasher()
+# Verifying against this keeps log-in time the same whether or not the email exists.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+VERIFY_EMAIL = "verify_email"
+RESET_PASSWORD = "reset_password"
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def roles_of(member: Member) -> list[str]:
+    return ["member"] if member.platform_role == "member" else ["member", member.platform_role]
+
+
+async def create_member(
+    session: AsyncSession,
+    data: c.SignUpIn,
+    *,
+    platform_role: str = "member",
+    verified: bool = False,
+) -> Member:
+    if await repo.email_taken(session, data.email):
+        raise Conflict("an account with this email exists", field="email")
+    if await repo.handle_taken(session, data.handle):
+        raise Conflict("this handle is taken", field="handle")
+    member = Member(
+        handle=data.handle,
+        display_name=data.display_name,
+        language=data.language.value,
+        platform_role=platform_role,
+    )
+    session.add(member)
+    await session.flush()
+    session.add(
+        Credential(
+            member_id=member.id,
+            email=data.email,
+            password_hash=await hash_password(data.password),
+            email_verified_at=utcnow() if verified else None,
+        )
+    )
+    record_event(session, "member.created", {"member_id": member.id, "handle": member.handle})
+    await session.flush()
+    return member
+
+
+async def _issue_one_time_token(
+    session: AsyncSession, settings: Settings, member: Member, email: str, purpose: str
+) -> None:
+    now = utcnow()
+    await repo.expire_one_time_tokens(session, member.id, purpose, now)
+    token = new_secret()
+    ttl = (
+        timedelta(hours=settings.email_token_ttl_hours)
+        if purpose == VERIFY_EMAIL
+        else timedelta(minutes=settings.password_reset_ttl_minutes)
+    )
+    session.add(
+        OneTimeToken(
+            member_id=member.id,
+            purpose=purpose,
+            token_hash=hash_secret(token),
+            expires_at=now + ttl,
+        )
+    )
+    # The mail carries the token; the outbox row is the mail's only copy of it.
+    record_event(
+        session,
+        "email.requested",
+        {
+            "template": purpose,
+            "member_id": member.id,
+            "to": email,
+            "language": member.language,
+            "token": token,
+            "expires_at": (now + ttl).isoformat(),
+        },
+    )
+
+
+async def _start_session(
+    session: AsyncSession,
+    codec: TokenCodec,
+    settings: Settings,
+    member: Member,
+    family_id: int | None = None,
+) -> c.SessionOut:
+    refresh = new_secret(REFRESH_PREFIX)
+    now = utcnow()
+    session.add(
+        RefreshToken(
+            member_id=member.id,
+            family_id=family_id or new_id(),
+            token_hash=hash_secret(refresh),
+            expires_at=now + timedelta(days=settings.refresh_token_ttl_days),
+        )
+    )
+    await session.flush()
+    access, exp = codec.issue_access_token(member.id, roles_of(member))
+    from datetime import UTC, datetime
+
+    return c.SessionOut(
+        access_token=access,
+        access_token_expires_at=datetime.fromtimestamp(exp, UTC),
+        refresh_token=refresh,
+        member=c.MemberOut.model_validate(member),
+    )
+
+
+async def sign_up(session: AsyncSession, codec: TokenCodec, settings: Settings, data: c.SignUpIn) -> c.SessionOut:
+    member = await create_member(session, data)
+    await _issue_one_time_token(session, settings, member, data.email, VERIFY_EMAIL)
+    return await _start_session(session, codec, settings, member)
+
+
+async def log_in(session: AsyncSession, codec: TokenCodec, settings: Settings, data: c.LogInIn) -> c.SessionOut:
+    credential = await repo.credential_by_email(session, data.email.strip().lower())
+    if credential is None:
+        await _password_matches(_DUMMY_HASH, data.password)
+        raise Unauthenticated("wrong email or password")
+    if not await _password_matches(credential.password_hash, data.password):
+        raise Unauthenticated("wrong email or password")
+    if _hasher.check_needs_rehash(credential.password_hash):
+        credential.password_hash = await hash_password(data.password)
+    member = await get_member(session, credential.member_id)
+    return await _start_session(session, codec, settings, member)
+
+
+async def refresh(session: AsyncSession, codec: TokenCodec, settings: Settings, data: c.RefreshIn) -> c.SessionOut:
+    row = await repo.refresh_token_by_hash(session, hash_secret(data.refresh_token))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthenticated("invalid refresh token")
+    if row.used_at is not None:
+        # A rotated token came back: someone holds a copy. End the whole session family.
+        await repo.revoke_refresh_family(session, row.family_id, now)
+        record_event(
+            session,
+            "session.reuse_detected",
+            {"member_id": row.member_id, "family_id": row.family_id},
+        )
+        raise Unauthenticated("refresh token reuse detected; the session was ended")
+    row.used_at = now
+    member = await get_member(session, row.member_id)
+    return await _start_session(session, codec, settings, member, family_id=row.family_id)
+
+
+async def log_out(session: AsyncSession, data: c.RefreshIn) -> None:
+    row = await repo.refresh_token_by_hash(session, hash_secret(data.refresh_token))
+    if row is None:
+        raise Unauthenticated("invalid refresh token")
+    await repo.revoke_refresh_family(session, row.family_id, utcnow())
+
+
+async def request_email_verification(session: AsyncSession, settings: Settings, actor: Principal) -> None:
+    member = await get_member(session, require_member_id(actor))
+    credential = await session.get(Credential, member.id)
+    assert credential is not None
+    if credential.email_verified_at is not None:
+        raise BadUserInput("this email is already verified")
+    await _issue_one_time_token(session, settings, member, credential.email, VERIFY_EMAIL)
+
+
+async def _consume(session: AsyncSession, token: str, purpose: str) -> OneTimeToken:
+    row = await repo.one_time_token_by_hash(session, hash_secret(token), purpose)
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise BadUserInput("this link is invalid or has expired", field="token")
+    row.used_at = utcnow()
+    return row
+
+
+async def verify_email(session: AsyncSession, data: c.TokenIn) -> None:
+    row = await _consume(session, data.token, VERIFY_EMAIL)
+    credential = await session.get(Credential, row.member_id)
+    assert credential is not None
+    credential.email_verified_at = utcnow()
+    record_event(session, "member.email_verified", {"member_id": row.member_id})
+
+
+async def request_password_reset(session: AsyncSession, settings: Settings, data: c.EmailIn) -> None:
+    """Says nothing about whether the email exists; a mail goes out only if it does."""
+    credential = await repo.credential_by_email(session, data.email.strip().lower())
+    if credential is None:
+        return
+    member = await get_member(session, credential.member_id)
+    await _issue_one_time_token(session, settings, member, credential.email, RESET_PASSWORD)
+
+
+async def reset_password(session: AsyncSession, data: c.PasswordResetIn) -> None:
+    row = await _consume(session, data.token, RESET_PASSWORD)
+    credential = await session.get(Credential, row.member_id)
+    assert credential is not None
+    credential.password_hash = await hash_password(data.new_password)
+    credential.password_changed_at = utcnow()
+    # Reset proves control of the mailbox, which also verifies it.
+    credential.email_verified_at = credential.email_verified_at or utcnow()
+    await repo.revoke_member_refresh_tokens(session, row.member_id, utcnow())
+
+
+async def change_password(session: AsyncSession, actor: Principal, data: c.PasswordChangeIn) -> None:
+    member_id = require_member_id(actor)
+    if actor.token_kind != "jwt":
+        raise Forbidden("change the password from a signed-in session, not with an access token")
+    credential = await session.get(Credential, member_id)
+    if credential is None or not await _password_matches(credential.password_hash, data.current_password):
+        raise BadUserInput("the current password is wrong", field="currentPassword")
+    credential.password_hash = await hash_password(data.new_password)
+    credential.password_changed_at = utcnow()
+    await repo.revoke_member_refresh_tokens(session, member_id, utcnow())
+
+
+async def viewer(session: AsyncSession, actor: Principal) -> c.ViewerOut:
+    member = await get_member(session, require_member_id(actor))
+    credential = await session.get(Credential, member.id)
+    assert credential is not None
+    return c.ViewerOut(
+        member=c.MemberOut.model_validate(member),
+        email=credential.email,
+        email_verified=credential.email_verified_at is not None,
+    )
+
+
+# --- personal access tokens -----------------------------------------------------------
+
+
+async def create_personal_access_token(
+    session: AsyncSession, actor: Principal, data: c.PersonalAccessTokenIn
+) -> c.PersonalAccessTokenCreated:
+    member_id = require_member_id(actor)
+    if actor.token_kind != "jwt":
+        raise Forbidden("create access tokens from a signed-in session")
+    member = await get_member(session, member_id)
+    if "moderate" in data.scopes and member.platform_role == "member":
+        raise BadUserInput("only moderators and admins may hold the moderate scope", field="scopes")
+    token = new_secret(PAT_PREFIX)
+    row = PersonalAccessToken(
+        member_id=member_id,
+        name=data.name,
+        token_hash=hash_secret(token),
+        token_hint=token[:10],
+        scopes=list(data.scopes),
+        expires_at=utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+    )
+    session.add(row)
+    await session.flush()
+    return c.PersonalAccessTokenCreated(token=token, personal_access_token=c.PersonalAccessTokenOut.model_validate(row))
+
+
+async def revoke_personal_access_token(
+    session: AsyncSession, actor: Principal, token_id: int
+) -> c.PersonalAccessTokenOut:
+    member_id = require_member_id(actor)
+    require_scope(actor, "write")
+    row = await session.get(PersonalAccessToken, token_id)
+    if row is None or row.member_id != member_id:
+        raise NotFound("no such access token", field="id")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return c.PersonalAccessTokenOut.model_validate(row)
+
+
+async def resolve_personal_access_token(session: AsyncSession, data: c.TokenIn) -> c.PrincipalOut:
+    row = await repo.pat_by_hash(session, hash_secret(data.token))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        raise Unauthenticated("invalid or revoked access token")
+    member = await get_member(session, row.member_id)
+    # Write the last use at most once a minute: this runs on every API request.
+    if row.last_used_at is None or (now - row.last_used_at) > timedelta(minutes=1):
+        row.last_used_at = now
+    return c.PrincipalOut(member_id=member.id, roles=roles_of(member), scopes=list(row.scopes))

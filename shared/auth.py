@@ -1,0 +1,197 @@
+"""JWTs (RS256 with a pinned algorithm), internal service tokens and secret hashing.
+
+Access tokens are signed by the graph service (which owns identity); the gateway
+signs short-lived internal tokens for the calls it makes on a member's behalf.
+Every service verifies with the public key only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from shared.errors import Unauthenticated
+from shared.settings import Settings
+
+ALGORITHM = "RS256"
+INTERNAL_AUDIENCE = "hubben-internal"
+SCOPES = ("read", "write", "moderate")
+PAT_PREFIX = "hbp_"
+REFRESH_PREFIX = "hbr_"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_pem: str | None
+    public_pem: str
+
+
+def _generate_private_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _public_from_private(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def load_key_pair(settings: Settings) -> KeyPair:
+    """Keys from the environment, or (embedded default only) a pair generated once under var/."""
+    if settings.jwt_private_key:
+        private = settings.jwt_private_key.replace("\\n", "\n")
+        return KeyPair(private, _public_from_private(private))
+    if settings.jwt_public_key:
+        return KeyPair(None, settings.jwt_public_key.replace("\\n", "\n"))
+    path = Path(settings.var_dir) / "jwt-private.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(_generate_private_pem())
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    private = path.read_text()
+    return KeyPair(private, _public_from_private(private))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for, as carried by an internal token."""
+
+    member_id: int | None
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = SCOPES
+    service: str | None = None
+    token_kind: str = "anonymous"
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None
+
+    @property
+    def is_moderator(self) -> bool:
+        return "moderator" in self.roles or "admin" in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+ANONYMOUS = Principal(member_id=None, scopes=("read",))
+
+
+@dataclass
+class TokenCodec:
+    settings: Settings
+    keys: KeyPair
+    _now: Any = field(default=time.time)
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        if not self.keys.private_pem:
+            raise RuntimeError("this process holds no signing key")
+        return jwt.encode(claims, self.keys.private_pem, algorithm=ALGORITHM)
+
+    def _decode(self, token: str, audience: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.keys.public_pem,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=self.settings.jwt_issuer,
+                options={
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_aud": True,
+                    "require_iss": True,
+                    "require_sub": True,
+                    "require_jti": True,
+                    "leeway": 30,
+                },
+            )
+        except (JOSEError, ValueError, TypeError) as exc:
+            raise Unauthenticated("invalid or expired token") from exc
+        return claims
+
+    def issue_access_token(self, member_id: int, roles: list[str]) -> tuple[str, int]:
+        now = int(self._now())
+        exp = now + self.settings.access_token_ttl_seconds
+        token = self._sign(
+            {
+                "iss": self.settings.jwt_issuer,
+                "aud": self.settings.jwt_audience,
+                "sub": str(member_id),
+                "iat": now,
+                "exp": exp,
+                "jti": uuid.uuid4().hex,
+                "roles": roles,
+                "typ": "access",
+            }
+        )
+        return token, exp
+
+    def verify_access_token(self, token: str) -> Principal:
+        claims = self._decode(token, self.settings.jwt_audience)
+        if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+            raise Unauthenticated("invalid or expired token")
+        return Principal(
+            member_id=int(claims["sub"]),
+            roles=tuple(claims.get("roles") or ()),
+            scopes=SCOPES,
+            token_kind="jwt",
+        )
+
+    def issue_internal_token(self, principal: Principal, service: str = "gateway") -> str:
+        now = int(self._now())
+        return self._sign(
+            {
+                "iss": self.settings.jwt_issuer,
+                "aud": INTERNAL_AUDIENCE,
+                "sub": str(principal.member_id) if principal.member_id else f"service:{service}",
+                "iat": now,
+                "exp": now + self.settings.internal_token_ttl_seconds,
+                "jti": uuid.uuid4().hex,
+                "roles": list(principal.roles),
+                "scopes": list(principal.scopes),
+                "svc": service,
+                "kind": principal.token_kind,
+            }
+        )
+
+    def verify_internal_token(self, token: str) -> Principal:
+        claims = self._decode(token, INTERNAL_AUDIENCE)
+        sub = str(claims["sub"])
+        return Principal(
+            member_id=int(sub) if sub.isdigit() else None,
+            roles=tuple(claims.get("roles") or ()),
+            scopes=tuple(claims.get("scopes") or ()),
+            service=str(claims.get("svc") or ""),
+            token_kind=str(claims.get("kind") or "anonymous"),
+        )
+
+
+def new_secret(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """Secrets we generate carry 256 bits of entropy, so a fast hash is the right tool."""
+    return hashlib.sha256(secret.encode()).hexdigest()

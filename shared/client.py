@@ -1,0 +1,65 @@
+"""The base of every service client: one httpx client, internal tokens minted per
+principal (cached for half their life), and errors mapped back to domain errors."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from shared.auth import Principal, TokenCodec
+from shared.errors import DomainError, error_from_payload
+
+M = TypeVar("M")
+
+
+class ServiceClient:
+    def __init__(self, http: httpx.AsyncClient, codec: TokenCodec, service: str = "gateway") -> None:
+        self.http = http
+        self.codec = codec
+        self.service = service
+        self._tokens: dict[Principal, tuple[float, str]] = {}
+
+    def _token(self, principal: Principal) -> str:
+        now = time.monotonic()
+        cached = self._tokens.get(principal)
+        if cached and cached[0] > now:
+            return cached[1]
+        token = self.codec.issue_internal_token(principal, self.service)
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[principal] = (now + self.codec.settings.internal_token_ttl_seconds / 2, token)
+        return token
+
+    async def call(
+        self,
+        principal: Principal,
+        method: str,
+        path: str,
+        out: Any = None,
+        *,
+        json: BaseModel | dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        body = json.model_dump(mode="json", exclude_unset=True) if isinstance(json, BaseModel) else json
+        if params:
+            params = {k: v for k, v in params.items() if v is not None}
+        response = await self.http.request(
+            method, path, json=body, params=params, headers={"authorization": f"Bearer {self._token(principal)}"}
+        )
+        if response.status_code >= 400:
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = {"code": "INTERNAL", "message": f"{self.service} call failed ({response.status_code})"}
+            if not isinstance(payload, dict) or "code" not in payload:
+                raise DomainError(f"service call failed ({response.status_code})")
+            raise error_from_payload(payload, response.status_code)
+        if response.status_code == 204 or out is None:
+            return None
+        return TypeAdapter(out).validate_python(response.json())
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,137 @@
+"""Engines, sessions and migrations. Each service has its own database: a SQLite file
+under var/ in the embedded default, a PostgreSQL schema (selected by search_path) in
+production. Engines are made by the app lifespan and passed down, never at import."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.settings import Settings
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def schema_name(settings: Settings, service: str) -> str:
+    name = f"{settings.database_schema_prefix}{service}"
+    if not _SCHEMA_RE.match(name):
+        raise ValueError(f"invalid schema name {name!r}")
+    return name
+
+
+def make_engine(settings: Settings, service: str) -> AsyncEngine:
+    url = settings.service_database_url(service)
+    if is_postgres(url):
+        schema = schema_name(settings, service)
+        return create_async_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=5,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"search_path": schema}},
+        )
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    raise ValueError(f"unsupported database URL for {service}: {url.split(':', 1)[0]}")
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """The one place that commits: on success of the unit of work, else rolls back."""
+    async with maker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def _alembic_config(script_location: Path, connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+async def migrate(engine: AsyncEngine, settings: Settings, service: str, script_location: Path) -> None:
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name(settings, service)}"'))
+
+        def _upgrade(sync_conn: Connection) -> None:
+            command.upgrade(_alembic_config(script_location, sync_conn), "head")
+
+        await conn.run_sync(_upgrade)
+
+
+async def migration_state(engine: AsyncEngine, script_location: Path) -> tuple[str | None, str | None]:
+    """(current revision in the database, head revision in the code)."""
+    head = ScriptDirectory.from_config(_alembic_config(script_location)).get_current_head()
+    async with engine.connect() as conn:
+
+        def _current(sync_conn: Connection) -> str | None:
+            return MigrationContext.configure(sync_conn).get_current_revision()
+
+        current = await conn.run_sync(_current)
+    return current, head
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend (SQLite drops the offset on its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,68 @@
+"""Domain errors carry their GraphQL/HTTP code; the gateway and the services map them in one place."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "INTERNAL"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class BadUserInput(DomainError):
+    code = "BAD_USER_INPUT"
+    status = 422
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    status = 403
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    status = 404
+
+
+class Conflict(DomainError):
+    # A uniqueness clash is the user's to fix, so it surfaces as bad input.
+    code = "BAD_USER_INPUT"
+    status = 409
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    status = 429
+
+
+ERRORS_BY_CODE: dict[str, type[DomainError]] = {
+    "BAD_USER_INPUT": BadUserInput,
+    "UNAUTHENTICATED": Unauthenticated,
+    "FORBIDDEN": Forbidden,
+    "NOT_FOUND": NotFound,
+    "RATE_LIMITED": RateLimited,
+}
+
+
+def error_from_payload(payload: dict[str, object], status: int) -> DomainError:
+    code = str(payload.get("code") or "INTERNAL")
+    message = str(payload.get("message") or "internal error")
+    field = payload.get("field")
+    if status == 409:
+        return Conflict(message, field=str(field) if field else None)
+    cls = ERRORS_BY_CODE.get(code, DomainError)
+    return cls(message, field=str(field) if field else None)

@@ -1,0 +1,57 @@
+"""Process-wide configuration, read once from `HUBBEN_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUBBEN_", extra="ignore")
+
+    # Where embedded state (SQLite files, keys, search index) lives.
+    var_dir: Path = Path("var")
+    # Empty means the embedded default: one SQLite file per service under var_dir.
+    database_url: str = ""
+    # Prepended to each service's PostgreSQL schema name (tests use it to stay apart).
+    database_schema_prefix: str = ""
+    database_pool_size: int = 10
+    redis_url: str = ""
+    # Base URL of a graph service running in its own process; empty means in-process.
+    graph_url: str = ""
+
+    # JWT key pair (PEM). Empty private key in the embedded default: generated under var_dir.
+    jwt_private_key: str = ""
+    jwt_public_key: str = ""
+    jwt_issuer: str = "hubben"
+    jwt_audience: str = "hubben-api"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    internal_token_ttl_seconds: int = 60
+
+    email_token_ttl_hours: int = 24
+    password_reset_ttl_minutes: int = 60
+
+    public_url: str = "http://127.0.0.1:8000"
+    demo_data: bool = True
+    environment: Literal["development", "production", "test"] = "development"
+    max_body_bytes: int = Field(default=1024 * 1024)
+    log_level: str = "info"
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+    def service_database_url(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
