@@ -9,10 +9,12 @@ class DomainError(Exception):
     code: ClassVar[str] = "INTERNAL"
     status: ClassVar[int] = 500
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, keep_changes: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # A refusal that is itself a change to keep (e.g. ending a session family on token reuse).
+        self.keep_changes = keep_changes
 
     def to_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "field": self.field}

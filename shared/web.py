@@ -60,7 +60,7 @@ async def caller(request: Request) -> Principal:
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in session_scope(request.app.state.sessionmaker):
+    async with session_scope(request.app.state.sessionmaker) as session:
         yield session
 
 

@@ -56,12 +56,14 @@ def create_app(settings: Settings) -> FastAPI:
             codec = TokenCodec(settings, load_key_pair(settings))
             app.state.codec = codec
             app.state.settings = settings
+            app.state.graph_app = None
             if settings.graph_url:
                 graph = GraphClient.remote(settings.graph_url, codec)
             else:
                 graph_app = create_graph_app(settings)
                 await stack.enter_async_context(graph_app.router.lifespan_context(graph_app))
                 graph = GraphClient.in_process(graph_app, codec)
+                app.state.graph_app = graph_app
             stack.push_async_callback(graph.aclose)
             app.state.graph = graph
             app.state.redis = None

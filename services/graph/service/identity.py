@@ -177,7 +177,7 @@ async def refresh(session: AsyncSession, codec: TokenCodec, settings: Settings, 
             "session.reuse_detected",
             {"member_id": row.member_id, "family_id": row.family_id},
         )
-        raise Unauthenticated("refresh token reuse detected; the session was ended")
+        raise Unauthenticated("refresh token reuse detected; the session was ended", keep_changes=True)
     row.used_at = now
     member = await get_member(session, row.member_id)
     return await _start_session(session, codec, settings, member, family_id=row.family_id)

@@ -1,0 +1,222 @@
+"""Test fixtures: the whole app against SQLite and (when reachable, always in CI) PostgreSQL.
+
+Each backend gets its own database (a fresh SQLite file; a fresh PostgreSQL schema built
+by the migrations), tables are emptied between tests, and data is made through the
+public API or the services' own functions, so tests obey the same rules as production."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from shared.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("HUBBEN_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("HUBBEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """A missing server skips locally but fails in CI, where the servers are mandatory."""
+    if reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message}; CI requires it")
+    pytest.skip(message)
+
+
+@dataclass
+class Api:
+    """A GraphQL client bound to one running gateway, with helpers to make members."""
+
+    http: httpx.AsyncClient
+    app: Any
+    backend: str
+    _n: int = field(default=0)
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        body = r.json()
+        body["_status"] = r.status_code
+        return body
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        """Run an operation that must succeed without GraphQL errors or userErrors; return data."""
+        body = await self.gql(query, variables, token)
+        assert "errors" not in body, body
+        for value in (body.get("data") or {}).values():
+            if isinstance(value, dict) and value.get("userErrors"):
+                raise AssertionError(value["userErrors"])
+        return body["data"]  # type: ignore[no-any-return]
+
+    def unique(self, prefix: str = "m") -> str:
+        self._n += 1
+        return f"{prefix}{self._n}_{uuid.uuid4().hex[:6]}"
+
+    async def sign_up(self, handle: str | None = None, password: str = "correct horse battery") -> Session:
+        handle = handle or self.unique()
+        data = await self.ok(
+            """mutation($input: SignUpInput!) { signUp(input: $input) {
+                 session { accessToken refreshToken member { id handle } } userErrors { field message code } } }""",
+            {"input": {"email": f"{handle}@example.se", "password": password, "handle": handle,
+                       "displayName": handle.title()}},
+        )
+        s = data["signUp"]["session"]
+        return Session(self, s["member"]["id"], handle, s["accessToken"], s["refreshToken"], f"{handle}@example.se",
+                       password)
+
+    async def graph_session(self) -> Any:
+        return self.app.state.graph_app.state.sessionmaker()
+
+    async def make_admin(self, role: str = "admin") -> Session:
+        """A platform admin or moderator, made the way `hubben admin create` makes one."""
+        from services.graph import contracts as c
+        from services.graph.service.identity import create_member
+
+        handle = self.unique(role[:3])
+        async with await self.graph_session() as db:
+            await create_member(
+                db, c.SignUpIn(email=f"{handle}@example.se", password="correct horse battery", handle=handle,
+                               display_name=handle), platform_role=role, verified=True)
+            await db.commit()
+        data = await self.ok(
+            """mutation($i: LogInInput!) { logIn(input: $i) { session { accessToken refreshToken member { id } }
+               userErrors { message } } }""",
+            {"i": {"email": f"{handle}@example.se", "password": "correct horse battery"}},
+        )
+        s = data["logIn"]["session"]
+        return Session(self, s["member"]["id"], handle, s["accessToken"], s["refreshToken"],
+                       f"{handle}@example.se", "correct horse battery")
+
+    async def outbox(self, topic: str) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from shared.outbox import OutboxEvent
+
+        async with await self.graph_session() as db:
+            rows = (await db.execute(select(OutboxEvent).where(OutboxEvent.topic == topic)
+                                     .order_by(OutboxEvent.id))).scalars()
+            return [r.payload for r in rows]
+
+
+@dataclass
+class Session:
+    api: Api
+    id: str
+    handle: str
+    token: str
+    refresh_token: str
+    email: str
+    password: str
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self.api.gql(query, variables, self.token)
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self.api.ok(query, variables, self.token)
+
+
+def make_settings(backend: str, tmp: Path) -> Settings:
+    common: dict[str, Any] = {"var_dir": tmp, "demo_data": False, "environment": "test"}
+    if backend == "postgres":
+        return Settings(**common, database_url=PG_URL, database_schema_prefix=f"t{uuid.uuid4().hex[:10]}_",
+                        database_pool_size=5)
+    return Settings(**common)
+
+
+async def _migrate(settings: Settings) -> None:
+    from services.graph.api import MIGRATIONS, SERVICE
+    from shared.database import make_engine, migrate
+
+    engine = make_engine(settings, SERVICE)
+    try:
+        await migrate(engine, settings, SERVICE, MIGRATIONS)
+    finally:
+        await engine.dispose()
+
+
+async def _drop_schema(settings: Settings) -> None:
+    from shared.database import make_engine, schema_name
+
+    engine = make_engine(settings, "graph")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name(settings, "graph")}" CASCADE'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        require_server("PostgreSQL", "127.0.0.1", 5432)
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def running_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    from services.gateway.app import create_app
+
+    settings = make_settings(backend, tmp_path_factory.mktemp(f"var-{backend}"))
+    if backend == "postgres":
+        await _migrate(settings)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+    if backend == "postgres":
+        await _drop_schema(settings)
+
+
+async def _empty_tables(app: Any) -> None:
+    from services.graph.models import TABLES
+
+    engine = app.state.graph_app.state.engine
+    names = [t.__tablename__ for t in TABLES]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
+        else:
+            for n in names:
+                await conn.execute(text(f'DELETE FROM "{n}"'))
+
+
+@pytest.fixture
+async def api(running_app: Any, backend: str) -> AsyncIterator[Api]:
+    await _empty_tables(running_app)
+    transport = httpx.ASGITransport(app=running_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hubben.test") as http:
+        yield Api(http=http, app=running_app, backend=backend)
+
+
+async def poll(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Wait until `condition()` (sync or async) is truthy, or fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
