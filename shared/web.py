@@ -81,7 +81,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _refuse(send, 413, "request body is larger than the limit of %d bytes" % self.max_bytes)
+            await _refuse(send, 413, f"request body is larger than the limit of {self.max_bytes} bytes")
             return
         chunks: list[bytes] = []
         size = 0
@@ -93,7 +93,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _refuse(send, 413, "request body is larger than the limit of %d bytes" % self.max_bytes)
+                await _refuse(send, 413, f"request body is larger than the limit of {self.max_bytes} bytes")
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

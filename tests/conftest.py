@@ -53,7 +53,9 @@ class Api:
     backend: str
     _n: int = field(default=0)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         body = r.json()
@@ -78,12 +80,19 @@ class Api:
         data = await self.ok(
             """mutation($input: SignUpInput!) { signUp(input: $input) {
                  session { accessToken refreshToken member { id handle } } userErrors { field message code } } }""",
-            {"input": {"email": f"{handle}@example.se", "password": password, "handle": handle,
-                       "displayName": handle.title()}},
+            {
+                "input": {
+                    "email": f"{handle}@example.se",
+                    "password": password,
+                    "handle": handle,
+                    "displayName": handle.title(),
+                }
+            },
         )
         s = data["signUp"]["session"]
-        return Session(self, s["member"]["id"], handle, s["accessToken"], s["refreshToken"], f"{handle}@example.se",
-                       password)
+        return Session(
+            self, s["member"]["id"], handle, s["accessToken"], s["refreshToken"], f"{handle}@example.se", password
+        )
 
     async def graph_session(self) -> Any:
         return self.app.state.graph_app.state.sessionmaker()
@@ -96,8 +105,13 @@ class Api:
         handle = self.unique(role[:3])
         async with await self.graph_session() as db:
             await create_member(
-                db, c.SignUpIn(email=f"{handle}@example.se", password="correct horse battery", handle=handle,
-                               display_name=handle), platform_role=role, verified=True)
+                db,
+                c.SignUpIn(
+                    email=f"{handle}@example.se", password="correct horse battery", handle=handle, display_name=handle
+                ),
+                platform_role=role,
+                verified=True,
+            )
             await db.commit()
         data = await self.ok(
             """mutation($i: LogInInput!) { logIn(input: $i) { session { accessToken refreshToken member { id } }
@@ -105,8 +119,15 @@ class Api:
             {"i": {"email": f"{handle}@example.se", "password": "correct horse battery"}},
         )
         s = data["logIn"]["session"]
-        return Session(self, s["member"]["id"], handle, s["accessToken"], s["refreshToken"],
-                       f"{handle}@example.se", "correct horse battery")
+        return Session(
+            self,
+            s["member"]["id"],
+            handle,
+            s["accessToken"],
+            s["refreshToken"],
+            f"{handle}@example.se",
+            "correct horse battery",
+        )
 
     async def outbox(self, topic: str) -> list[dict[str, Any]]:
         from sqlalchemy import select
@@ -114,8 +135,9 @@ class Api:
         from shared.outbox import OutboxEvent
 
         async with await self.graph_session() as db:
-            rows = (await db.execute(select(OutboxEvent).where(OutboxEvent.topic == topic)
-                                     .order_by(OutboxEvent.id))).scalars()
+            rows = (
+                await db.execute(select(OutboxEvent).where(OutboxEvent.topic == topic).order_by(OutboxEvent.id))
+            ).scalars()
             return [r.payload for r in rows]
 
 
@@ -139,8 +161,9 @@ class Session:
 def make_settings(backend: str, tmp: Path) -> Settings:
     common: dict[str, Any] = {"var_dir": tmp, "demo_data": False, "environment": "test"}
     if backend == "postgres":
-        return Settings(**common, database_url=PG_URL, database_schema_prefix=f"t{uuid.uuid4().hex[:10]}_",
-                        database_pool_size=5)
+        return Settings(
+            **common, database_url=PG_URL, database_schema_prefix=f"t{uuid.uuid4().hex[:10]}_", database_pool_size=5
+        )
     return Settings(**common)
 
 
@@ -208,9 +231,9 @@ async def api(running_app: Any, backend: str) -> AsyncIterator[Api]:
         yield Api(http=http, app=running_app, backend=backend)
 
 
-async def poll(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Wait until `condition()` (sync or async) is truthy, or fail after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def poll(condition: Any, within: float = 10.0, interval: float = 0.02) -> Any:
+    """Wait until `condition()` (sync or async) is truthy, or fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = condition()
         if asyncio.iscoroutine(value):

@@ -22,7 +22,8 @@ ORGANISATIONS = [
         "other",
         None,
         "01",
-        "Sveriges nationella center för tillämpad AI. Driver Kraftsamlingen tillsammans med kommuner och civilsamhälle.",
+        "Sveriges nationella center för tillämpad AI. "
+        "Driver Kraftsamlingen tillsammans med kommuner och civilsamhälle.",
     ),
     (
         "goteborgs-stad",

@@ -15,8 +15,11 @@ LOGIN = """mutation($e: String!, $p: String!) { logIn(input: {email: $e, passwor
 async def test_sign_up_log_in_refresh_log_out(api: Api) -> None:
     anna = await api.sign_up("anna_lindqvist")
     viewer = (await anna.ok(VIEWER))["viewer"]
-    assert viewer == {"email": "anna_lindqvist@example.se", "emailVerified": False,
-                      "member": {"handle": "anna_lindqvist"}}
+    assert viewer == {
+        "email": "anna_lindqvist@example.se",
+        "emailVerified": False,
+        "member": {"handle": "anna_lindqvist"},
+    }
 
     logged_in = (await api.ok(LOGIN, {"e": "ANNA_LINDQVIST@example.se", "p": anna.password}))["logIn"]["session"]
     assert logged_in["member"]["handle"] == "anna_lindqvist"
