@@ -61,6 +61,9 @@ def load_key_pair(settings: Settings) -> KeyPair:
         return KeyPair(private, _public_from_private(private))
     if settings.jwt_public_key:
         return KeyPair(None, settings.jwt_public_key.replace("\\n", "\n"))
+    if settings.graph_url:
+        # A key generated here would differ from the graph service's: refuse to guess.
+        raise RuntimeError("set HUBBEN_JWT_PRIVATE_KEY: processes that share a database or call each other share a key")
     path = Path(settings.var_dir) / "jwt-private.pem"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

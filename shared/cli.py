@@ -33,7 +33,9 @@ def serve(
     settings = get_settings()
     if service not in ("gateway", "graph"):
         raise typer.BadParameter("choose gateway or graph", param_hint="--service")
-    if not settings.embedded:
+    if service == "gateway" and settings.graph_url:
+        pass  # the graph service runs on its own and owns the database: nothing to check or seed here
+    elif not settings.embedded:
         from services.graph.api import MIGRATIONS, SERVICE, NotMigrated, prepare_database
 
         try:

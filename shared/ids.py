@@ -51,7 +51,7 @@ def from_global_id(global_id: str) -> tuple[str, int]:
         padded = global_id + "=" * (-len(global_id) % 4)
         decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
         type_name, _, raw = decoded.partition(":")
-        if not type_name.isalpha() or not raw.isdigit() or len(raw) > 19:
+        if not type_name.isalpha() or not raw.isascii() or not raw.isdigit() or int(raw) >= 1 << 63:
             raise ValueError
         return type_name, int(raw)
     except (ValueError, UnicodeError, binascii.Error) as exc:

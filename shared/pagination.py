@@ -25,7 +25,7 @@ def decode_cursor(cursor: str, field: str) -> int:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
         prefix, _, key = raw.partition(":")
-        if prefix != "c" or not key.isdigit() or len(key) > 19:
+        if prefix != "c" or not key.isascii() or not key.isdigit() or int(key) >= 1 << 63:
             raise ValueError
         return int(key)
     except (ValueError, UnicodeError) as exc:
@@ -79,8 +79,8 @@ async def paginate(
     """Page `stmt` by the unique column `key` (display order newest first when descending).
 
     hasPreviousPage/hasNextPage are exact in both directions: one probe row each."""
-    after = decode_cursor(req.after, "after") if req.after else None
-    before = decode_cursor(req.before, "before") if req.before else None
+    after = decode_cursor(req.after, "after") if req.after is not None else None
+    before = decode_cursor(req.before, "before") if req.before is not None else None
 
     def later(c: int) -> Any:  # rows displayed after cursor c
         return key < c if descending else key > c

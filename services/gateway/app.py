@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import structlog
+from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from graphql import GraphQLError
@@ -40,6 +41,12 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
 
 
 class HubbenGraphQLRouter(GraphQLRouter[Any, None]):
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):  # `null`, `42`, `"x"` would crash the view
+            raise StrawberryHTTPException(400, "the request body must be a JSON object")
+        return parsed
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:

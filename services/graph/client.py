@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -80,7 +81,7 @@ class GraphClient(ServiceClient):
         return await self.call(p, "GET", "/v1/members", list[c.MemberOut], params=_ids(ids))  # type: ignore[no-any-return]
 
     async def member_by_handle(self, p: Principal, handle: str) -> c.MemberOut:
-        return await self.call(p, "GET", f"/v1/members/by-handle/{httpx.URL(handle)}", c.MemberOut)  # type: ignore[no-any-return]
+        return await self.call(p, "GET", f"/v1/members/by-handle/{quote(handle, safe='')}", c.MemberOut)  # type: ignore[no-any-return]
 
     async def update_profile(self, p: Principal, data: c.ProfileIn | dict[str, Any]) -> c.MemberOut:
         return await self.call(p, "PATCH", "/v1/members/me", c.MemberOut, json=data)  # type: ignore[no-any-return]
@@ -122,7 +123,7 @@ class GraphClient(ServiceClient):
         return await self.call(p, "GET", "/v1/organisations/batch", list[c.OrganisationOut], params=_ids(ids))  # type: ignore[no-any-return]
 
     async def organisation_by_slug(self, p: Principal, slug: str) -> c.OrganisationOut:
-        path = f"/v1/organisations/by-slug/{httpx.URL(slug)}"
+        path = f"/v1/organisations/by-slug/{quote(slug, safe='')}"
         return await self.call(p, "GET", path, c.OrganisationOut)  # type: ignore[no-any-return]
 
     async def organisation_members(self, p: Principal, org_id: int, page: PageRequest) -> c.OrganisationMemberPage:
@@ -174,7 +175,7 @@ class GraphClient(ServiceClient):
         return await self.call(p, "GET", "/v1/hubs/batch", list[c.HubOut], params=_ids(ids))  # type: ignore[no-any-return]
 
     async def hub_by_slug(self, p: Principal, slug: str) -> c.HubOut:
-        return await self.call(p, "GET", f"/v1/hubs/by-slug/{httpx.URL(slug)}", c.HubOut)  # type: ignore[no-any-return]
+        return await self.call(p, "GET", f"/v1/hubs/by-slug/{quote(slug, safe='')}", c.HubOut)  # type: ignore[no-any-return]
 
     async def join_hub(self, p: Principal, hub_id: int) -> c.HubMembershipOut:
         return await self.call(p, "POST", f"/v1/hubs/{hub_id}/join", c.HubMembershipOut)  # type: ignore[no-any-return]

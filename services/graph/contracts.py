@@ -94,6 +94,13 @@ def _clean(value: str) -> str:
     return clean_text(value)
 
 
+def _nonblank(value: str) -> str:
+    value = clean_text(value)
+    if not value:
+        raise ValueError("cannot be blank")
+    return value
+
+
 def _handle(value: str) -> str:
     value = value.strip().lower()
     if not HANDLE_RE.match(value):
@@ -146,8 +153,8 @@ Slug = Annotated[str, StringConstraints(max_length=60), AfterValidator(_slug)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(_url)]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean)]
-LongName = Annotated[str, StringConstraints(min_length=1, max_length=150), AfterValidator(_clean)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_nonblank)]
+LongName = Annotated[str, StringConstraints(min_length=1, max_length=150), AfterValidator(_nonblank)]
 Headline = Annotated[str, StringConstraints(max_length=200), AfterValidator(_clean)]
 Markdown = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_clean)]
 MunicipalityCode = Annotated[str, StringConstraints(max_length=4), AfterValidator(_municipality)]
@@ -165,7 +172,7 @@ class Output(BaseModel):
 
 
 class Link(Input):
-    label: Annotated[str, StringConstraints(min_length=1, max_length=60), AfterValidator(_clean)]
+    label: Annotated[str, StringConstraints(min_length=1, max_length=60), AfterValidator(_nonblank)]
     url: Url
 
 
@@ -343,6 +350,9 @@ class OrganisationOut(Output):
 
 
 class OrganisationFilter(Input):
+    # Read from the query string next to the paging parameters, so other parameters are not extra.
+    model_config = ConfigDict(extra="ignore")
+
     kind: OrganisationKind | None = None
     county_code: CountyCode | None = None
     municipality_code: MunicipalityCode | None = None
@@ -416,6 +426,9 @@ class HubOut(Output):
 
 
 class HubFilter(Input):
+    # Read from the query string next to the paging parameters, so other parameters are not extra.
+    model_config = ConfigDict(extra="ignore")
+
     organisation_id: int | None = None
 
 

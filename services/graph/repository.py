@@ -185,7 +185,8 @@ async def bump(session: AsyncSession, model: Any, row_id: int, column: str, delt
 
 
 def readable_hubs(viewer: Principal) -> Any:
-    """The visibility rule for hubs: public ones, and members-only ones the viewer belongs to."""
+    """The visibility rule for hubs: public ones, members-only ones the viewer belongs to, and
+    every hub of an organisation the viewer owns or administers (they run its hubs)."""
     if viewer.is_moderator:
         return True
     public = Hub.visibility == "public"
@@ -196,7 +197,12 @@ def readable_hubs(viewer: Principal) -> Any:
         HubMembership.member_id == viewer.member_id,
         HubMembership.state.in_(("active", "invited")),
     )
-    return or_(public, belongs)
+    manages = exists().where(
+        OrganisationRole.organisation_id == Hub.organisation_id,
+        OrganisationRole.member_id == viewer.member_id,
+        OrganisationRole.role.in_(("owner", "admin")),
+    )
+    return or_(public, belongs, manages)
 
 
 async def hubs_by_ids(session: AsyncSession, ids: Sequence[int], viewer: Principal) -> list[Hub]:

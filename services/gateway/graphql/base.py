@@ -122,6 +122,9 @@ def graphql_error_code(error: GraphQLError) -> str:
         return original.code
     if original is None:
         return "BAD_USER_INPUT" if error.nodes or error.locations else "INTERNAL"
+    if isinstance(original, GraphQLError) and error.path is None:
+        # Variable coercion before execution (unknown field, bad scalar): the request is at fault.
+        return "BAD_USER_INPUT"
     return "INTERNAL"
 
 

@@ -113,12 +113,12 @@ async def leave(session: AsyncSession, actor: Principal, hub_id: int) -> None:
     row = await repo.hub_membership(session, hub.id, me.id)
     if row is None:
         raise BadUserInput("you are not a member of this hub", field="hubId")
-    await _remove(session, row)
+    await _remove(session, row, field="hubId")
 
 
-async def _remove(session: AsyncSession, row: HubMembership) -> None:
+async def _remove(session: AsyncSession, row: HubMembership, field: str = "memberId") -> None:
     if row.state == "active" and row.role == "admin" and await repo.count_hub_admins(session, row.hub_id) <= 1:
-        raise BadUserInput("a hub keeps at least one admin; appoint another first", field="memberId")
+        raise BadUserInput("a hub keeps at least one admin; appoint another first", field=field)
     if row.state == "active":
         await repo.bump(session, Hub, row.hub_id, "members_count", -1)
     await session.delete(row)

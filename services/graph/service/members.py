@@ -51,8 +51,9 @@ async def update_profile(session: AsyncSession, actor: Principal, data: c.Profil
         changes["skills"] = list(dict.fromkeys(changes["skills"]))
     if "language" in changes:
         changes["language"] = str(changes["language"])
+    cleared_to = {"skills": [], "links": [], "headline": "", "bio": ""}  # non-null columns clear to empty
     for field, value in changes.items():
-        setattr(member, field, value if value is not None or field not in ("skills", "links") else [])
+        setattr(member, field, cleared_to[field] if value is None and field in cleared_to else value)
     member.updated_at = utcnow()
     record_event(session, "member.updated", {"member_id": member.id, "fields": sorted(changes)})
     await session.flush()

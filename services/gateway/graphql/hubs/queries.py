@@ -6,6 +6,7 @@ from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, connection, decode_id, page_request
 from services.gateway.graphql.hubs.types import Hub
 from services.graph import contracts as gc
+from services.graph.contracts import SLUG_RE
 from shared.errors import BadUserInput, NotFound
 
 
@@ -15,6 +16,8 @@ class HubQuery:
     async def hub(self, info: Info, slug: str) -> Hub | None:
         if len(slug) > 60:
             raise BadUserInput("slugs are at most 60 characters", field="slug")
+        if not SLUG_RE.match(slug.strip().lower()):
+            return None  # no hub has this slug, and it must not reach the service's URL path
         try:
             return Hub.from_out(await info.context.graph.hub_by_slug(info.context.viewer, slug))
         except NotFound:

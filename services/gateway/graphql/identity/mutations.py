@@ -143,7 +143,7 @@ class IdentityMutation:
         ctx = info.context
         return await _ok(lambda: ctx.graph.reset_password(ctx.viewer, input_dict(input)))  # type: ignore[arg-type]
 
-    @strawberry.mutation(description="Change the password; every other session is ended.")
+    @strawberry.mutation(description="Change the password. Every refresh token is revoked: all sessions sign in again.")
     async def change_password(self, info: Info, input: ChangePasswordInput) -> OkPayload:
         ctx = info.context
         return await _ok(lambda: ctx.graph.change_password(ctx.viewer, input_dict(input)))  # type: ignore[arg-type]

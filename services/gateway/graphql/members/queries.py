@@ -5,6 +5,7 @@ import strawberry
 from services.gateway.context import Info
 from services.gateway.graphql.base import Node
 from services.gateway.graphql.members.types import County, Member, Municipality, Viewer
+from services.graph.contracts import HANDLE_RE
 from shared.errors import BadUserInput, DomainError, NotFound
 from shared.geo import counties, municipalities
 from shared.ids import InvalidGlobalId, from_global_id
@@ -65,6 +66,8 @@ class MemberQuery:
     async def member(self, info: Info, handle: str) -> Member | None:
         if len(handle) > 30:
             raise BadUserInput("handles are at most 30 characters", field="handle")
+        if not HANDLE_RE.match(handle.strip().lower()):
+            return None  # nobody has this handle, and it must not reach the service's URL path
         try:
             return Member.from_out(await info.context.graph.member_by_handle(info.context.viewer, handle))
         except NotFound:

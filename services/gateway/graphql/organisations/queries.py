@@ -6,6 +6,7 @@ from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, connection, page_request
 from services.gateway.graphql.organisations.types import Organisation, OrganisationKind
 from services.graph import contracts as gc
+from services.graph.contracts import SLUG_RE
 from shared.errors import BadUserInput, NotFound
 from shared.geo import counties, municipalities
 
@@ -16,6 +17,8 @@ class OrganisationQuery:
     async def organisation(self, info: Info, slug: str) -> Organisation | None:
         if len(slug) > 60:
             raise BadUserInput("slugs are at most 60 characters", field="slug")
+        if not SLUG_RE.match(slug.strip().lower()):
+            return None  # no organisation has this slug, and it must not reach the service's URL path
         try:
             return Organisation.from_out(await info.context.graph.organisation_by_slug(info.context.viewer, slug))
         except NotFound:

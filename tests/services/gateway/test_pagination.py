@@ -1,0 +1,553 @@
+"""Every connection in the schema pages forward and backward with Relay semantics.
+
+A generic walker pages any connection given a query template: forward with `first` + `after`,
+backward with `last` + `before`, and checks order, gaps, duplicates, pageInfo and totalCount at
+every step, plus the refusals (page size, both directions, malformed cursors)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, Session
+
+N = 7
+STEP = 3
+PAGE_VARS = "$first: Int, $after: String, $last: Int, $before: String"
+PAGE_ARGS = "first: $first, after: $after, last: $last, before: $before"
+
+
+@dataclass
+class Walk:
+    """One connection: a query template with {vars}, {args} and {selection}, the path from
+    `data` to the connection, the node fields to select and how to key a node."""
+
+    viewer: Session | Api
+    template: str
+    path: tuple[str, ...]
+    node_fields: str
+    key: Callable[[dict[str, Any]], str]
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def query(self) -> str:
+        selection = (
+            f"{{ edges {{ cursor node {{ {self.node_fields} }} }} nodes {{ {self.node_fields} }} "
+            "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount }"
+        )
+        return self.template.format(vars=PAGE_VARS, args=PAGE_ARGS, selection=selection)
+
+    async def raw(self, **page: Any) -> dict[str, Any]:
+        return await self.viewer.gql(self.query(), {**self.variables, **page})
+
+    async def page(self, **page: Any) -> dict[str, Any]:
+        body = await self.raw(**page)
+        assert "errors" not in body, body
+        conn: Any = body["data"]
+        for step in self.path:
+            conn = conn[step]
+        # nodes mirrors edges, and the cursors at the ends are the edges' cursors.
+        assert conn["nodes"] == [e["node"] for e in conn["edges"]]
+        cursors = [e["cursor"] for e in conn["edges"]]
+        assert conn["pageInfo"]["startCursor"] == (cursors[0] if cursors else None)
+        assert conn["pageInfo"]["endCursor"] == (cursors[-1] if cursors else None)
+        return conn  # type: ignore[no-any-return]
+
+    def keys(self, conn: dict[str, Any]) -> list[str]:
+        return [self.key(e["node"]) for e in conn["edges"]]
+
+    async def error_code(self, **page: Any) -> str:
+        body = await self.raw(**page)
+        assert body["_status"] < 500, body
+        assert body.get("errors"), body
+        return body["errors"][0]["extensions"]["code"]  # type: ignore[no-any-return]
+
+
+async def check_connection(walk: Walk, expected: list[str]) -> None:
+    """Walk the whole connection both ways and check everything a client relies on."""
+    total = len(expected)
+    assert len(set(expected)) == total, "the fixture must make distinct nodes"
+
+    whole = await walk.page(first=100)
+    assert walk.keys(whole) == expected
+    assert whole["totalCount"] == total
+    assert whole["pageInfo"]["hasNextPage"] is False and whole["pageInfo"]["hasPreviousPage"] is False
+    cursor_of = {walk.key(e["node"]): e["cursor"] for e in whole["edges"]}
+    assert len(set(cursor_of.values())) == total
+
+    default = await walk.page()
+    assert walk.keys(default) == expected[:20]
+
+    # Forward: first + after, until the end.
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        conn = await walk.page(first=STEP, after=after)
+        keys = walk.keys(conn)
+        start = len(seen)
+        assert keys == expected[start : start + STEP], (start, keys)
+        assert conn["totalCount"] == total
+        assert conn["pageInfo"]["hasNextPage"] is (start + STEP < total)
+        assert conn["pageInfo"]["hasPreviousPage"] is (start > 0)
+        assert [e["cursor"] for e in conn["edges"]] == [cursor_of[k] for k in keys]  # cursors are stable
+        seen += keys
+        pages += 1
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    assert seen == expected  # no gaps, no duplicates, in order
+    assert pages == -(-total // STEP)
+
+    # Past the end: an empty page that knows what lies before it.
+    end = await walk.page(first=STEP, after=cursor_of[expected[-1]])
+    assert end["edges"] == [] and end["totalCount"] == total
+    assert end["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True, "startCursor": None, "endCursor": None}
+
+    # Backward: last + before, until the start.
+    seen = []
+    before = None
+    while True:
+        conn = await walk.page(last=STEP, before=before)
+        keys = walk.keys(conn)
+        stop = total - len(seen)
+        assert keys == expected[max(0, stop - STEP) : stop], (stop, keys)
+        assert conn["totalCount"] == total
+        assert conn["pageInfo"]["hasPreviousPage"] is (stop - STEP > 0)
+        assert conn["pageInfo"]["hasNextPage"] is (stop < total)
+        seen = keys + seen
+        if not conn["pageInfo"]["hasPreviousPage"]:
+            break
+        before = conn["pageInfo"]["startCursor"]
+    assert seen == expected
+
+    start_page = await walk.page(last=STEP, before=cursor_of[expected[0]])
+    assert start_page["edges"] == []
+    assert start_page["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }
+
+    # A window between two cursors, in both directions.
+    window = await walk.page(first=100, after=cursor_of[expected[1]], before=cursor_of[expected[5]])
+    assert walk.keys(window) == expected[2:5]
+    assert window["pageInfo"]["hasPreviousPage"] is True
+    window = await walk.page(last=2, after=cursor_of[expected[1]], before=cursor_of[expected[5]])
+    assert walk.keys(window) == expected[3:5]
+    assert window["pageInfo"]["hasPreviousPage"] is True and window["pageInfo"]["hasNextPage"] is True
+    window = await walk.page(first=2, after=cursor_of[expected[1]], before=cursor_of[expected[5]])
+    assert walk.keys(window) == expected[2:4]
+    assert window["pageInfo"]["hasPreviousPage"] is True and window["pageInfo"]["hasNextPage"] is True
+
+    # Exactly the whole list: no next page, and first == total is not "more".
+    exact = await walk.page(first=total)
+    assert walk.keys(exact) == expected and exact["pageInfo"]["hasNextPage"] is False
+    exact = await walk.page(last=total)
+    assert walk.keys(exact) == expected and exact["pageInfo"]["hasPreviousPage"] is False
+
+    # Zero-sized pages.
+    zero = await walk.page(first=0)
+    assert zero["edges"] == [] and zero["totalCount"] == total
+    assert zero["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": False, "startCursor": None, "endCursor": None}
+    zero = await walk.page(last=0)
+    assert zero["edges"] == [] and zero["totalCount"] == total
+    assert zero["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True, "startCursor": None, "endCursor": None}
+
+    await check_refusals(walk, cursor_of[expected[0]])
+
+
+def _b64(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+MALFORMED_CURSORS = [
+    "garbage",
+    "",
+    "!!!",
+    "ö",
+    _b64("c:"),
+    _b64("c:-1"),
+    _b64("c:1.5"),
+    _b64("x:1"),
+    _b64("Member:1"),
+    _b64("c:" + "9" * 19),  # beyond a 64-bit key
+    _b64("c:" + "1" * 20),
+    "a" * 201,
+]
+
+
+async def check_refusals(walk: Walk, good_cursor: str) -> None:
+    assert await walk.error_code(first=101) == "BAD_USER_INPUT"
+    assert await walk.error_code(last=101) == "BAD_USER_INPUT"
+    assert await walk.error_code(first=-1) == "BAD_USER_INPUT"
+    assert await walk.error_code(last=-1) == "BAD_USER_INPUT"
+    assert await walk.error_code(first=1, last=1) == "BAD_USER_INPUT"
+    assert await walk.error_code(first=0, last=0) == "BAD_USER_INPUT"
+    for cursor in MALFORMED_CURSORS:
+        assert await walk.error_code(first=3, after=cursor) == "BAD_USER_INPUT", cursor
+        assert await walk.error_code(last=3, before=cursor) == "BAD_USER_INPUT", cursor
+    # The good cursor still works after all that.
+    assert (await walk.page(first=1, after=good_cursor))["totalCount"] is not None
+    # Exactly 100 is allowed.
+    assert (await walk.page(first=100))["pageInfo"]["hasNextPage"] is False
+
+
+# --- fixtures: each makes N rows for one connection --------------------------------------
+
+CREATE_ORG = """mutation($slug: String!, $kind: OrganisationKind!) {
+  createOrganisation(input: {slug: $slug, name: $slug, kind: $kind}) {
+  organisation { id slug } userErrors { field message code } } }"""
+CREATE_HUB = """mutation($slug: String!, $org: ID!, $visibility: HubVisibility) {
+  createHub(input: {slug: $slug, name: $slug, organisationId: $org, visibility: $visibility}) {
+  hub { id slug } userErrors { field message code } } }"""
+FOLLOW = "mutation($id: ID!) { follow(input: {targetId: $id}) { following userErrors { message } } }"
+INVITE = """mutation($org: ID!, $m: ID!) { inviteToOrganisation(input: {organisationId: $org, memberId: $m}) {
+  invitation { id } userErrors { field message code } } }"""
+ACCEPT = """mutation($id: ID!) { acceptOrganisationInvitation(input: {invitationId: $id}) {
+  invitation { status } userErrors { message } } }"""
+JOIN = "mutation($id: ID!) { joinHub(input: {hubId: $id}) { membership { state } userErrors { message } } }"
+PAT = """mutation($name: String!) { createPersonalAccessToken(input: {name: $name, scopes: ["read"]}) {
+  personalAccessToken { id } userErrors { message } } }"""
+BLOCK = "mutation($id: ID!) { blockMember(input: {memberId: $id}) { userErrors { message } } }"
+
+
+async def make_org(owner: Session, kind: str = "MUNICIPALITY") -> dict[str, str]:
+    slug = owner.api.unique("org").replace("_", "-")
+    data = await owner.ok(CREATE_ORG, {"slug": slug, "kind": kind})
+    return data["createOrganisation"]["organisation"]  # type: ignore[no-any-return]
+
+
+async def make_hub(owner: Session, org_id: str, visibility: str = "PUBLIC") -> dict[str, str]:
+    slug = owner.api.unique("hub").replace("_", "-")
+    data = await owner.ok(CREATE_HUB, {"slug": slug, "org": org_id, "visibility": visibility})
+    return data["createHub"]["hub"]  # type: ignore[no-any-return]
+
+
+async def members(api: Api, n: int = N) -> list[Session]:
+    return [await api.sign_up() for _ in range(n)]
+
+
+def by(*path: str) -> Callable[[dict[str, Any]], str]:
+    def key(node: dict[str, Any]) -> str:
+        value: Any = node
+        for step in path:
+            value = value[step]
+        return str(value)
+
+    return key
+
+
+MEMBER_CONN = "query({vars}, $h: String!) {{ member(handle: $h) {{ {name}({args}) {selection} }} }}"
+NODE_CONN = "query({vars}, $id: ID!) {{ node(id: $id) {{ ... on {type} {{ {name}({args}) {selection} }} }} }}"
+
+
+def member_walk(viewer: Session | Api, handle: str, name: str, fields: str, key: Callable[..., str]) -> Walk:
+    template = MEMBER_CONN.replace("{name}", name)
+    return Walk(viewer, template, ("member", name), fields, key, {"h": handle})
+
+
+def node_walk(
+    viewer: Session | Api, gid: str, type_name: str, name: str, fields: str, key: Callable[..., str], **extra: Any
+) -> Walk:
+    template = NODE_CONN.replace("{type}", type_name).replace("{name}", name)
+    if extra:
+        extra_vars = "".join(f", ${k}: {v[0]}" for k, v in extra.items())
+        extra_args = "".join(f", {k}: ${k}" for k in extra)
+        template = template.replace("{vars}", "{vars}" + extra_vars).replace("({args})", "({args}" + extra_args + ")")
+    return Walk(viewer, template, ("node", name), fields, key, {"id": gid, **{k: v[1] for k, v in extra.items()}})
+
+
+Case = Callable[[Api], Awaitable[tuple[Walk, list[str]]]]
+
+
+async def member_followers(api: Api) -> tuple[Walk, list[str]]:
+    star, *fans = await members(api, N + 1)
+    for fan in fans:
+        await fan.ok(FOLLOW, {"id": star.id})
+    # Newest follower first.
+    return member_walk(star, star.handle, "followers", "handle", by("handle")), [f.handle for f in reversed(fans)]
+
+
+async def member_following_members(api: Api) -> tuple[Walk, list[str]]:
+    fan, *stars = await members(api, N + 1)
+    for star in stars:
+        await fan.ok(FOLLOW, {"id": star.id})
+    viewer = await api.sign_up()
+    walk = member_walk(viewer, fan.handle, "followingMembers", "handle", by("handle"))
+    return walk, [s.handle for s in reversed(stars)]
+
+
+async def member_following_organisations(api: Api) -> tuple[Walk, list[str]]:
+    fan, owner = await members(api, 2)
+    orgs = [await make_org(owner) for _ in range(N)]
+    for org in orgs:
+        await fan.ok(FOLLOW, {"id": org["id"]})
+    walk = member_walk(api, fan.handle, "followingOrganisations", "slug", by("slug"))
+    return walk, [o["slug"] for o in reversed(orgs)]
+
+
+async def member_following_hubs(api: Api) -> tuple[Walk, list[str]]:
+    fan, owner = await members(api, 2)
+    org = await make_org(owner)
+    hubs = [await make_hub(owner, org["id"]) for _ in range(N)]
+    for hub in hubs:
+        await fan.ok(FOLLOW, {"id": hub["id"]})
+    walk = member_walk(fan, fan.handle, "followingHubs", "slug", by("slug"))
+    return walk, [h["slug"] for h in reversed(hubs)]
+
+
+async def organisation_members(api: Api) -> tuple[Walk, list[str]]:
+    owner, *people = await members(api, N)
+    org = await make_org(owner)
+    for person in people:
+        inv = (await owner.ok(INVITE, {"org": org["id"], "m": person.id}))["inviteToOrganisation"]["invitation"]
+        await person.ok(ACCEPT, {"id": inv["id"]})
+    # In the order they joined: the owner first.
+    walk = node_walk(api, org["id"], "Organisation", "members", "role member { handle }", by("member", "handle"))
+    return walk, [owner.handle] + [p.handle for p in people]
+
+
+async def organisation_followers(api: Api) -> tuple[Walk, list[str]]:
+    owner, *fans = await members(api, N + 1)
+    org = await make_org(owner)
+    for fan in fans:
+        await fan.ok(FOLLOW, {"id": org["id"]})
+    walk = node_walk(owner, org["id"], "Organisation", "followers", "handle", by("handle"))
+    return walk, [f.handle for f in reversed(fans)]
+
+
+async def organisation_hubs(api: Api) -> tuple[Walk, list[str]]:
+    owner = await api.sign_up()
+    org = await make_org(owner)
+    other = await make_org(owner)
+    hubs = []
+    for i in range(N):
+        hubs.append(await make_hub(owner, org["id"]))
+        if i % 2:
+            await make_hub(owner, other["id"])  # interleaved hubs of another organisation stay out
+    walk = node_walk(api, org["id"], "Organisation", "hubs", "slug", by("slug"))
+    return walk, [h["slug"] for h in hubs]
+
+
+async def organisation_invitations(api: Api) -> tuple[Walk, list[str]]:
+    owner, *invitees = await members(api, N + 1)
+    org = await make_org(owner)
+    ids = []
+    for person in invitees:
+        inv = (await owner.ok(INVITE, {"org": org["id"], "m": person.id}))["inviteToOrganisation"]["invitation"]
+        ids.append(inv["id"])
+    # Newest first.
+    walk = node_walk(owner, org["id"], "Organisation", "invitations", "id status invitee { handle }", by("id"))
+    return walk, list(reversed(ids))
+
+
+async def hub_members(api: Api) -> tuple[Walk, list[str]]:
+    owner, *joiners = await members(api, N)
+    org = await make_org(owner)
+    hub = await make_hub(owner, org["id"])
+    for person in joiners:
+        await person.ok(JOIN, {"id": hub["id"]})
+    walk = node_walk(api, hub["id"], "Hub", "members", "state role member { handle }", by("member", "handle"))
+    return walk, [owner.handle] + [p.handle for p in joiners]
+
+
+async def hub_followers(api: Api) -> tuple[Walk, list[str]]:
+    owner, *fans = await members(api, N + 1)
+    org = await make_org(owner)
+    hub = await make_hub(owner, org["id"])
+    for fan in fans:
+        await fan.ok(FOLLOW, {"id": hub["id"]})
+    walk = node_walk(fans[0], hub["id"], "Hub", "followers", "handle", by("handle"))
+    return walk, [f.handle for f in reversed(fans)]
+
+
+async def query_organisations(api: Api) -> tuple[Walk, list[str]]:
+    owner = await api.sign_up()
+    orgs = [await make_org(owner) for _ in range(N)]
+    template = "query({vars}) {{ organisations({args}) {selection} }}"
+    return Walk(api, template, ("organisations",), "slug", by("slug")), [o["slug"] for o in orgs]
+
+
+async def query_organisations_by_kind(api: Api) -> tuple[Walk, list[str]]:
+    owner = await api.sign_up()
+    orgs = []
+    for i in range(N):
+        orgs.append(await make_org(owner, "REGION"))
+        if i % 2 == 0:
+            await make_org(owner, "COMPANY")
+    template = "query({vars}) {{ organisations(kind: REGION, {args}) {selection} }}"
+    return Walk(api, template, ("organisations",), "slug kind", by("slug")), [o["slug"] for o in orgs]
+
+
+async def query_hubs(api: Api) -> tuple[Walk, list[str]]:
+    owner = await api.sign_up()
+    org = await make_org(owner)
+    hubs = [await make_hub(owner, org["id"]) for _ in range(N)]
+    template = "query({vars}) {{ hubs({args}) {selection} }}"
+    return Walk(await api.sign_up(), template, ("hubs",), "slug", by("slug")), [h["slug"] for h in hubs]
+
+
+async def query_hubs_hides_members_only(api: Api) -> tuple[Walk, list[str]]:
+    """Members-only hubs interleaved with public ones: an outsider pages the public ones only."""
+    owner = await api.sign_up()
+    org = await make_org(owner)
+    public = []
+    for i in range(N):
+        public.append(await make_hub(owner, org["id"]))
+        if i % 2:
+            await make_hub(owner, org["id"], "MEMBERS_ONLY")
+    template = "query({vars}) {{ hubs({args}) {selection} }}"
+    return Walk(await api.sign_up(), template, ("hubs",), "slug", by("slug")), [h["slug"] for h in public]
+
+
+async def query_hubs_for_a_moderator(api: Api) -> tuple[Walk, list[str]]:
+    """A platform moderator sees members-only hubs too."""
+    owner = await api.sign_up()
+    org = await make_org(owner)
+    hubs = [await make_hub(owner, org["id"], "MEMBERS_ONLY" if i % 2 else "PUBLIC") for i in range(N)]
+    template = "query({vars}, $org: ID) {{ hubs(organisationId: $org, {args}) {selection} }}"
+    walk = Walk(await api.make_admin("moderator"), template, ("hubs",), "slug", by("slug"), {"org": org["id"]})
+    return walk, [h["slug"] for h in hubs]
+
+
+async def viewer_tokens(api: Api) -> tuple[Walk, list[str]]:
+    me = await api.sign_up()
+    ids = [
+        (await me.ok(PAT, {"name": f"token {i}"}))["createPersonalAccessToken"]["personalAccessToken"]["id"]
+        for i in range(N)
+    ]
+    other = await api.sign_up()
+    await other.ok(PAT, {"name": "not mine"})
+    template = "query({vars}) {{ viewer {{ personalAccessTokens({args}) {selection} }} }}"
+    # Newest first.
+    return Walk(me, template, ("viewer", "personalAccessTokens"), "id name", by("id")), list(reversed(ids))
+
+
+async def viewer_invitations(api: Api) -> tuple[Walk, list[str]]:
+    owner, me, other = await members(api, 3)
+    ids = []
+    for _ in range(N):
+        org = await make_org(owner)
+        ids.append((await owner.ok(INVITE, {"org": org["id"], "m": me.id}))["inviteToOrganisation"]["invitation"]["id"])
+        await owner.ok(INVITE, {"org": org["id"], "m": other.id})  # someone else's stay out
+    template = "query({vars}) {{ viewer {{ invitations({args}) {selection} }} }}"
+    walk = Walk(me, template, ("viewer", "invitations"), "id status organisation { slug }", by("id"))
+    return walk, list(reversed(ids))
+
+
+CASES: dict[str, Case] = {
+    "Member.followers": member_followers,
+    "Member.followingMembers": member_following_members,
+    "Member.followingOrganisations": member_following_organisations,
+    "Member.followingHubs": member_following_hubs,
+    "Organisation.members": organisation_members,
+    "Organisation.followers": organisation_followers,
+    "Organisation.hubs": organisation_hubs,
+    "Organisation.invitations": organisation_invitations,
+    "Hub.members": hub_members,
+    "Hub.followers": hub_followers,
+    "Query.organisations": query_organisations,
+    "Query.organisations(kind)": query_organisations_by_kind,
+    "Query.hubs": query_hubs,
+    "Query.hubs(members-only hidden)": query_hubs_hides_members_only,
+    "Query.hubs(moderator)": query_hubs_for_a_moderator,
+    "Viewer.personalAccessTokens": viewer_tokens,
+    "Viewer.invitations": viewer_invitations,
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_connection_pages_both_ways(api: Api, name: str) -> None:
+    walk, expected = await CASES[name](api)
+    assert len(expected) == N
+    await check_connection(walk, expected)
+
+
+def test_every_connection_in_the_schema_is_covered() -> None:
+    """A new connection field fails this test until it gets a case above."""
+    from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
+
+    from services.gateway.graphql.schema import build_schema
+
+    schema = build_schema()._schema
+    found = set()
+    for type_name, gtype in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(gtype, GraphQLObjectType):
+            continue
+        for field_name, f in gtype.fields.items():
+            t = f.type
+            while isinstance(t, GraphQLNonNull | GraphQLList):
+                t = t.of_type
+            if getattr(t, "name", "").endswith("Connection"):
+                found.add(f"{type_name}.{field_name}")
+    covered = {name.split("(")[0] for name in CASES}
+    assert found == covered
+
+
+async def test_blocked_followers_leave_no_gaps(api: Api) -> None:
+    """Followers hidden by a block are left out of the pages and the count alike."""
+    star, viewer, *fans = await members(api, N + 5)
+    for fan in fans:
+        await fan.ok(FOLLOW, {"id": star.id})
+    # Two of the fans blocked the viewer, one was blocked by the viewer: all three are out of sight.
+    await fans[1].ok(BLOCK, {"id": viewer.id})
+    await fans[4].ok(BLOCK, {"id": viewer.id})
+    await viewer.ok(BLOCK, {"id": fans[6].id})
+    visible = [f.handle for f in reversed(fans) if f not in (fans[1], fans[4], fans[6])]
+    assert len(visible) == N
+    await check_connection(member_walk(viewer, star.handle, "followers", "handle", by("handle")), visible)
+
+
+async def test_hub_members_in_other_states_page_for_staff(api: Api) -> None:
+    owner, outsider, *askers = await members(api, N + 2)
+    org = await make_org(owner)
+    hub = (
+        await owner.ok(
+            """mutation($slug: String!, $org: ID!) { createHub(input: {slug: $slug, name: "Ask",
+               organisationId: $org, joinPolicy: REQUEST}) { hub { id } userErrors { message } } }""",
+            {"slug": api.unique("ask").replace("_", "-"), "org": org["id"]},
+        )
+    )["createHub"]["hub"]
+    for person in askers:
+        assert (await person.ok(JOIN, {"id": hub["id"]}))["joinHub"]["membership"]["state"] == "REQUESTED"
+    requested = {"state": ("HubMembershipState!", "REQUESTED")}
+    walk = node_walk(owner, hub["id"], "Hub", "members", "state member { handle }", by("member", "handle"), **requested)
+    await check_connection(walk, [p.handle for p in askers])
+    # Not for people outside the staff.
+    outsider_walk = node_walk(
+        outsider, hub["id"], "Hub", "members", "state member { handle }", by("member", "handle"), **requested
+    )
+    assert await outsider_walk.error_code(first=3) == "FORBIDDEN"
+
+
+async def test_empty_connection(api: Api) -> None:
+    me = await api.sign_up()
+    walk = member_walk(me, me.handle, "followers", "handle", by("handle"))
+    for page in ({}, {"first": 3}, {"last": 3}, {"first": 0}, {"last": 0}):
+        conn = await walk.page(**page)
+        assert conn["edges"] == [] and conn["totalCount"] == 0
+        assert conn["pageInfo"] == {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": None,
+            "endCursor": None,
+        }
+
+
+async def test_more_than_twenty_rows_default_to_twenty(api: Api) -> None:
+    me = await api.sign_up()
+    for i in range(23):
+        await me.ok(PAT, {"name": f"token {i}"})
+    template = "query({vars}) {{ viewer {{ personalAccessTokens({args}) {selection} }} }}"
+    walk = Walk(me, template, ("viewer", "personalAccessTokens"), "id", by("id"))
+    default = await walk.page()
+    assert len(default["edges"]) == 20 and default["totalCount"] == 23
+    assert default["pageInfo"]["hasNextPage"] is True
+    rest = await walk.page(after=default["pageInfo"]["endCursor"])
+    assert len(rest["edges"]) == 3 and rest["pageInfo"]["hasNextPage"] is False
+    assert not {walk.key(e["node"]) for e in default["edges"]} & {walk.key(e["node"]) for e in rest["edges"]}
