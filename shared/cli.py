@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -20,37 +21,53 @@ app.add_typer(admin, name="admin")
 console = Console(stderr=True)
 
 
+# Every service that owns a database: its name and where its Alembic scripts live.
+SERVICES = ("graph", "feed")
+
+
+def _migrations(service: str) -> Path:
+    return Path(__file__).resolve().parent.parent / "services" / service / "migrations"
+
+
+def _check_migrated(settings: Settings, services: tuple[str, ...]) -> None:
+    from shared.database import NotMigrated, prepare_database
+
+    async def go() -> None:
+        for name in services:
+            engine = await prepare_database(settings, name, _migrations(name))
+            await engine.dispose()
+
+    try:
+        asyncio.run(go())
+    except NotMigrated as exc:
+        console.print(f"[red]Hubben cannot start:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    service: str = typer.Option("gateway", help="gateway (default, with in-process services) or graph."),
+    service: str = typer.Option("gateway", help="gateway (default, with in-process services), graph or feed."),
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Run Hubben. With no configuration: SQLite under var/, demo data on first start."""
     import uvicorn
 
     settings = get_settings()
-    if service not in ("gateway", "graph"):
-        raise typer.BadParameter("choose gateway or graph", param_hint="--service")
-    if service == "gateway" and settings.graph_url:
-        pass  # the graph service runs on its own and owns the database: nothing to check or seed here
-    elif not settings.embedded:
-        from services.graph.api import MIGRATIONS, SERVICE, NotMigrated, prepare_database
-
-        try:
-            engine = asyncio.run(prepare_database(settings))
-            asyncio.run(engine.dispose())  # type: ignore[attr-defined]
-        except NotMigrated as exc:
-            console.print(f"[red]Hubben cannot start:[/red] {exc}")
-            raise typer.Exit(2) from exc
-        del MIGRATIONS, SERVICE
-    elif settings.demo_data:
+    if service not in ("gateway", *SERVICES):
+        raise typer.BadParameter("choose gateway, graph or feed", param_hint="--service")
+    # The services this process runs itself, and so whose databases it must find migrated.
+    local = (
+        (service,) if service != "gateway" else tuple(name for name in SERVICES if not getattr(settings, f"{name}_url"))
+    )
+    if not settings.embedded:
+        _check_migrated(settings, local)
+    elif "graph" in local and settings.demo_data:
         asyncio.run(_seed_demo(settings))
-    factory = "services.gateway.main:app" if service == "gateway" else "services.graph.main:app"
     console.print(f"Hubben {service} on http://{host}:{port}" + ("/graphql" if service == "gateway" else ""))
     uvicorn.run(
-        factory,
+        f"services.{service}.main:app",
         host=host,
         port=port,
         workers=workers,
@@ -61,36 +78,35 @@ def serve(
 
 
 async def _seed_demo(settings: Settings) -> None:
-    from services.graph.api import prepare_database
     from services.graph.demo import seed_if_empty
-    from shared.database import make_sessionmaker
+    from shared.database import make_sessionmaker, prepare_database
 
-    engine = await prepare_database(settings)
+    engine = await prepare_database(settings, "graph", _migrations("graph"))
     try:
-        if await seed_if_empty(make_sessionmaker(engine)):  # type: ignore[arg-type]
+        if await seed_if_empty(make_sessionmaker(engine)):
             console.print("Demo data created: the Kraftsamlingen hub, organisations and members.")
     finally:
-        await engine.dispose()  # type: ignore[attr-defined]
+        await engine.dispose()
 
 
 @app.command()
 def migrate() -> None:
     """Bring every service's database schema up to date."""
-    from services.graph.api import MIGRATIONS, SERVICE
     from shared.database import make_engine
     from shared.database import migrate as run
 
     settings = get_settings()
 
     async def go() -> None:
-        engine = make_engine(settings, SERVICE)
-        try:
-            await run(engine, settings, SERVICE, MIGRATIONS)
-        finally:
-            await engine.dispose()
+        for name in SERVICES:
+            engine = make_engine(settings, name)
+            try:
+                await run(engine, settings, name, _migrations(name))
+            finally:
+                await engine.dispose()
 
     asyncio.run(go())
-    console.print("Migrated: graph")
+    console.print("Migrated: " + ", ".join(SERVICES))
 
 
 @admin.command("create")
@@ -103,9 +119,8 @@ def admin_create(
     from pydantic import ValidationError
 
     from services.graph import contracts as c
-    from services.graph.api import prepare_database
     from services.graph.service.identity import create_member
-    from shared.database import make_sessionmaker
+    from shared.database import make_sessionmaker, prepare_database
     from shared.errors import DomainError
 
     password = os.environ.get("HUBBEN_ADMIN_PASSWORD")
@@ -125,14 +140,14 @@ def admin_create(
         raise typer.Exit(2) from exc
 
     async def go() -> int:
-        engine = await prepare_database(get_settings())
+        engine = await prepare_database(get_settings(), "graph", _migrations("graph"))
         try:
-            async with make_sessionmaker(engine)() as session:  # type: ignore[arg-type]
+            async with make_sessionmaker(engine)() as session:
                 member = await create_member(session, data, platform_role="admin", verified=True)
                 await session.commit()
                 return member.id
         finally:
-            await engine.dispose()  # type: ignore[attr-defined]
+            await engine.dispose()
 
     try:
         member_id = asyncio.run(go())

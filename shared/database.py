@@ -144,3 +144,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+async def prepare_database(settings: Settings, service: str, script_location: Path) -> AsyncEngine:
+    """The service's engine. The embedded default migrates itself; PostgreSQL must be
+    migrated first (`hubben migrate`), and a schema behind the code is refused."""
+    engine = make_engine(settings, service)
+    if is_postgres(settings.service_database_url(service)):
+        current, head = await migration_state(engine, script_location)
+        if current != head:
+            await engine.dispose()
+            raise NotMigrated(
+                f"the {service} schema is at revision {current or 'none'}, the code needs {head}: run `hubben migrate`"
+            )
+    else:
+        await migrate(engine, settings, service, script_location)
+    return engine

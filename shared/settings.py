@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # Base URL of a graph service running in its own process; empty means in-process.
     graph_url: str = ""
+    # Base URL of a feed service running in its own process; empty means in-process.
+    feed_url: str = ""
 
     # JWT key pair (PEM). Empty private key in the embedded default: generated under var_dir.
     jwt_private_key: str = ""
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_days: int = 30
     internal_token_ttl_seconds: int = 60
+
+    # Argon2id cost (RFC 9106's second recommendation by default). Stored hashes carry
+    # their own parameters, and a log-in rehashes when these change.
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, le=4 * 1024 * 1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=16)
 
     email_token_ttl_hours: int = 24
     password_reset_ttl_minutes: int = 60

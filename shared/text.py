@@ -18,12 +18,27 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 _ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
-    "a", "h3", "h4", "h5", "h6", "hr", "del",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "del",
 }
 # Control characters other than tab and newline never belong in user text; neither do the
 # bidirectional overrides and isolates that can make text read differently than it is.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200b\u200e\u200f\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069\u200b\u200e\u200f\ufeff]")
 MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]{3,30})(?![\w@])")
 TAG_RE = re.compile(r"(?<![\w#&/])#([^\W_][\w-]{0,39})", re.UNICODE)
 MAX_TAGS = 20
@@ -71,7 +86,7 @@ def _mentions_and_tags(known_handles: set[str]) -> Callable[[StateCore], None]:
                     if handle and handle.lower() not in known_handles:
                         continue
                     if m.start() > pos:
-                        out.append(_text(tok.content[pos:m.start()]))
+                        out.append(_text(tok.content[pos : m.start()]))
                     href = f"/members/{handle.lower()}" if handle else f"/tags/{quote(tag.lower())}"
                     link = Token("link_open", "a", 1)
                     link.attrs = {"href": href, "class": "mention" if handle else "hashtag"}

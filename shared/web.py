@@ -4,18 +4,23 @@ internal token, the unit-of-work session, and request-body limits."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import Principal, TokenCodec
-from shared.database import session_scope
-from shared.errors import DomainError, Unauthenticated
+from shared.auth import Principal, TokenCodec, load_key_pair
+from shared.database import make_sessionmaker, prepare_database, session_scope
+from shared.errors import BadUserInput, DomainError, Unauthenticated
+from shared.pagination import MAX_PAGE, PageRequest
+from shared.settings import Settings
 
 
 def _camel(name: str) -> str:
@@ -24,7 +29,9 @@ def _camel(name: str) -> str:
 
 
 def validation_field(loc: tuple[Any, ...] | list[Any]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path") and not isinstance(p, int)]
+    # Only the leading element says where the value came from; a field may itself be named "body".
+    rest = list(loc)[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else list(loc)
+    parts = [str(p) for p in rest if not isinstance(p, int)]
     return ".".join(_camel(p) for p in parts) or None
 
 
@@ -40,8 +47,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid input"}
         message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
+        field = validation_field(first.get("loc", ()))
+        # A check across fields (a model validator) names its field on the error it raised.
+        named = getattr((first.get("ctx") or {}).get("error"), "field", None)
+        if field is None and isinstance(named, str):
+            field = _camel(named)
         return JSONResponse(
-            {"code": "BAD_USER_INPUT", "message": message, "field": validation_field(first.get("loc", ()))},
+            {"code": "BAD_USER_INPUT", "message": message, "field": field},
             status_code=422,
         )
 
@@ -62,10 +74,32 @@ async def caller(request: Request) -> Principal:
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     async with session_scope(request.app.state.sessionmaker) as session:
         yield session
+    # Committed: let this service's outbox relay (if one runs in this process) deliver now.
+    on_commit = getattr(request.app.state, "on_commit", None)
+    if on_commit is not None:
+        on_commit()
+
+
+def page_params(
+    first: Annotated[int | None, Query(ge=0, le=MAX_PAGE)] = None,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    last: Annotated[int | None, Query(ge=0, le=MAX_PAGE)] = None,
+    before: Annotated[str | None, Query(max_length=200)] = None,
+) -> PageRequest:
+    return PageRequest(first=first, after=after, last=last, before=before)
+
+
+def ids_param(ids: Annotated[str, Query(max_length=12000)]) -> list[int]:
+    parts = ids.split(",") if ids else []
+    if len(parts) > 500 or not all(p.isdigit() and len(p) <= 19 for p in parts):
+        raise BadUserInput("ids: up to 500 comma-separated integers", field="ids")
+    return [int(p) for p in parts]
 
 
 Actor = Annotated[Principal, Depends(caller)]
 Session = Annotated[AsyncSession, Depends(unit_of_work)]
+Page = Annotated[PageRequest, Depends(page_params)]
+Ids = Annotated[list[int], Depends(ids_param)]
 
 
 class BodyLimitMiddleware:
@@ -128,3 +162,45 @@ async def _refuse(send: Send, status: int, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+def create_service_app(
+    service: str,
+    settings: Settings,
+    router: APIRouter,
+    migrations: Path,
+    extra: Callable[[FastAPI, AsyncExitStack], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """A service's FastAPI app: its database (migrated or checked), token codec, error
+    mapping, body limits, its routes, /healthz and /readyz. `extra` adds resources
+    (other services' clients) to app.state within the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            engine = await prepare_database(settings, service, migrations)
+            stack.push_async_callback(engine.dispose)
+            app.state.engine = engine
+            app.state.sessionmaker = make_sessionmaker(engine)
+            app.state.codec = TokenCodec(settings, load_key_pair(settings))
+            app.state.settings = settings
+            if extra is not None:
+                await extra(app, stack)
+            yield
+
+    app = FastAPI(title=f"Hubben {service} service", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(actor: Actor) -> dict[str, str]:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    return app

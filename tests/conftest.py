@@ -21,6 +21,12 @@ from sqlalchemy import text
 
 from shared.settings import Settings
 
+# Argon2 at production cost takes ~0.4 s a hash on these machines; tests use the minimum
+# (the production parameters are exercised by test_password_hash_uses_configured_cost).
+os.environ.setdefault("HUBBEN_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("HUBBEN_PASSWORD_HASH_MEMORY_KIB", "1024")
+os.environ.setdefault("HUBBEN_PASSWORD_HASH_PARALLELISM", "1")
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("HUBBEN_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HUBBEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -167,15 +173,19 @@ def make_settings(backend: str, tmp: Path) -> Settings:
     return Settings(**common)
 
 
+SERVICES = ("graph", "feed")
+
+
 async def _migrate(settings: Settings) -> None:
-    from services.graph.api import MIGRATIONS, SERVICE
+    from shared.cli import _migrations
     from shared.database import make_engine, migrate
 
-    engine = make_engine(settings, SERVICE)
-    try:
-        await migrate(engine, settings, SERVICE, MIGRATIONS)
-    finally:
-        await engine.dispose()
+    for service in SERVICES:
+        engine = make_engine(settings, service)
+        try:
+            await migrate(engine, settings, service, _migrations(service))
+        finally:
+            await engine.dispose()
 
 
 async def _drop_schema(settings: Settings) -> None:
@@ -184,7 +194,8 @@ async def _drop_schema(settings: Settings) -> None:
     engine = make_engine(settings, "graph")
     try:
         async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name(settings, "graph")}" CASCADE'))
+            for service in SERVICES:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name(settings, service)}" CASCADE'))
     finally:
         await engine.dispose()
 
@@ -211,16 +222,18 @@ async def running_app(backend: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 async def _empty_tables(app: Any) -> None:
-    from services.graph.models import TABLES
+    from services.feed.models import TABLES as FEED_TABLES
+    from services.graph.models import TABLES as GRAPH_TABLES
 
-    engine = app.state.graph_app.state.engine
-    names = [t.__tablename__ for t in TABLES]
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
-        else:
-            for n in names:
-                await conn.execute(text(f'DELETE FROM "{n}"'))
+    for service_app, tables in ((app.state.graph_app, GRAPH_TABLES), (app.state.feed_app, FEED_TABLES)):
+        engine = service_app.state.engine
+        names = [t.__tablename__ for t in tables]
+        async with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
+            else:
+                for n in names:
+                    await conn.execute(text(f'DELETE FROM "{n}"'))
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ async def test_healthz_and_readyz_without_redis(tmp_path: Path) -> None:
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"graph": "ok"}}
+        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "feed": "ok"}}
 
 
 async def test_readyz_checks_a_real_redis(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ async def test_readyz_checks_a_real_redis(tmp_path: Path) -> None:
     async with gateway(tmp_path, redis_url=REDIS_URL) as http:
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "redis": "ok"}}
+        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "feed": "ok", "redis": "ok"}}
 
 
 async def test_readyz_is_503_when_redis_is_unreachable(tmp_path: Path) -> None:

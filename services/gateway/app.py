@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -15,13 +16,18 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from services.feed.api import create_app as create_feed_app
+from services.feed.client import FeedClient
+from services.feed.jobs import register as register_feed_jobs
 from services.gateway.context import SERVICE_PRINCIPAL, build_context
 from services.gateway.graphql.base import graphql_error_code
 from services.gateway.graphql.schema import build_schema
+from services.gateway.public import router as public_router
 from services.graph.api import create_app as create_graph_app
 from services.graph.client import GraphClient
 from shared.auth import TokenCodec, load_key_pair
 from shared.errors import DomainError
+from shared.jobs import OutboxRelay, Registry, in_process
 from shared.settings import Settings
 from shared.web import BodyLimitMiddleware
 
@@ -38,6 +44,14 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         formatted.setdefault("extensions", {})["field"] = error.original_error.field
     formatted.setdefault("extensions", {})["code"] = code
     return formatted
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
 
 
 class HubbenGraphQLRouter(GraphQLRouter[Any, None]):
@@ -63,7 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
             codec = TokenCodec(settings, load_key_pair(settings))
             app.state.codec = codec
             app.state.settings = settings
-            app.state.graph_app = None
+            app.state.graph_app = app.state.feed_app = None
+            app.state.relays = []
             if settings.graph_url:
                 graph = GraphClient.remote(settings.graph_url, codec)
             else:
@@ -73,6 +88,34 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.graph_app = graph_app
             stack.push_async_callback(graph.aclose)
             app.state.graph = graph
+            if settings.feed_url:
+                feed = FeedClient.remote(settings.feed_url, codec)
+            else:
+                feed_app = create_feed_app(settings, graph)
+                await stack.enter_async_context(feed_app.router.lifespan_context(feed_app))
+                feed = FeedClient.in_process(feed_app, codec)
+                app.state.feed_app = feed_app
+            stack.push_async_callback(feed.aclose)
+            app.state.feed = feed
+            if app.state.graph_app is not None and app.state.feed_app is not None:
+                # One process: graph events reach the feed through the in-process relay.
+                registry = Registry()
+                register_feed_jobs(registry)
+                relay = OutboxRelay(
+                    "graph",
+                    app.state.graph_app.state.sessionmaker,
+                    registry,
+                    in_process({"feed_sessionmaker": app.state.feed_app.state.sessionmaker}),
+                )
+                app.state.graph_app.state.on_commit = relay.wake.set
+                app.state.relays = [relay]
+                task = asyncio.create_task(relay.run(), name="graph-outbox-relay")
+                stack.push_async_callback(_cancel, task)
+            if settings.demo_data and settings.embedded and app.state.relays:
+                from services.feed.demo import seed_if_empty
+
+                await app.state.relays[0].drain()  # the feed first learns the demo hub's members
+                await seed_if_empty(feed, graph)
             app.state.redis = None
             if settings.redis_url:
                 import redis.asyncio as aioredis
@@ -93,6 +136,7 @@ def create_app(settings: Settings) -> FastAPI:
             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
         )
 
+    app.include_router(public_router)
     app.include_router(HubbenGraphQLRouter(build_schema(), context_getter=build_context), prefix="/graphql")
 
     @app.get("/healthz")
@@ -102,11 +146,12 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
-        try:
-            await request.app.state.graph.call(SERVICE_PRINCIPAL, "GET", "/readyz")
-            checks["graph"] = "ok"
-        except Exception as exc:  # readiness reports every failure rather than raising it
-            checks["graph"] = f"unavailable: {type(exc).__name__}"
+        for name in ("graph", "feed"):
+            try:
+                await getattr(request.app.state, name).call(SERVICE_PRINCIPAL, "GET", "/readyz")
+                checks[name] = "ok"
+            except Exception as exc:  # readiness reports every failure rather than raising it
+                checks[name] = f"unavailable: {type(exc).__name__}"
         if request.app.state.redis is not None:
             try:
                 await request.app.state.redis.ping()

@@ -10,6 +10,8 @@ from fastapi import Request
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from services.feed import contracts as fc
+from services.feed.client import FeedClient
 from services.graph import contracts as gc
 from services.graph.client import GraphClient
 from shared.auth import ANONYMOUS, PAT_PREFIX, Principal, TokenCodec
@@ -26,6 +28,7 @@ def _by_id(items: list[Any], keys: list[int]) -> list[Any]:
 @dataclass
 class Loaders:
     graph: GraphClient
+    feed: FeedClient
     viewer: Principal
     member: DataLoader[int, gc.MemberOut | None] = field(init=False)
     organisation: DataLoader[int, gc.OrganisationOut | None] = field(init=False)
@@ -33,6 +36,11 @@ class Loaders:
     member_relation: DataLoader[int, gc.MemberRelation] = field(init=False)
     organisation_relation: DataLoader[int, gc.OrganisationRelation] = field(init=False)
     hub_relation: DataLoader[int, gc.HubRelation] = field(init=False)
+    post: DataLoader[int, fc.PostOut | None] = field(init=False)
+    event: DataLoader[int, fc.EventOut | None] = field(init=False)
+    comment: DataLoader[int, fc.CommentOut | None] = field(init=False)
+    my_rsvp: DataLoader[int, fc.RsvpOut | None] = field(init=False)
+    my_reaction: DataLoader[tuple[str, int], str | None] = field(init=False)
 
     def __post_init__(self) -> None:
         g, v = self.graph, self.viewer
@@ -58,6 +66,33 @@ class Loaders:
             out = await g.relations(v, gc.RelationsIn(hub_ids=list(keys)))
             return [out.hubs[k] for k in keys]
 
+        f = self.feed
+
+        async def posts(keys: list[int]) -> list[fc.PostOut | None]:
+            return _by_id(await f.posts(v, list(keys)), keys)
+
+        async def events(keys: list[int]) -> list[fc.EventOut | None]:
+            return _by_id(await f.events(v, list(keys)), keys)
+
+        async def comments(keys: list[int]) -> list[fc.CommentOut | None]:
+            return _by_id(await f.comments_by_ids(v, list(keys)), keys)
+
+        async def my_rsvps(keys: list[int]) -> list[fc.RsvpOut | None]:
+            return [await f.my_rsvp(v, k) for k in keys]
+
+        async def my_reactions(keys: list[tuple[str, int]]) -> list[str | None]:
+            found: dict[tuple[str, int], str] = {}
+            for target_type in {t for t, _ in keys}:
+                ids = [i for t, i in keys if t == target_type]
+                for target_id, kind in (await f.viewer_reactions(v, target_type, ids)).items():
+                    found[(target_type, int(target_id))] = kind
+            return [found.get(k) for k in keys]
+
+        self.post = DataLoader(posts, max_batch_size=500)
+        self.event = DataLoader(events, max_batch_size=500)
+        self.comment = DataLoader(comments, max_batch_size=500)
+        self.my_rsvp = DataLoader(my_rsvps, max_batch_size=100)
+        self.my_reaction = DataLoader(my_reactions, max_batch_size=500)
         self.member = DataLoader(members, max_batch_size=500)
         self.organisation = DataLoader(organisations, max_batch_size=500)
         self.hub = DataLoader(hubs, max_batch_size=500)
@@ -71,6 +106,7 @@ class Context(BaseContext):
     request: Request  # type: ignore[assignment]
     viewer: Principal
     graph: GraphClient
+    feed: FeedClient
     loaders: Loaders
     response: Any = None
     background_tasks: Any = None
@@ -100,4 +136,10 @@ async def authenticate(authorization: str | None, codec: TokenCodec, graph: Grap
 async def build_context(request: Request) -> Context:
     state = request.app.state
     viewer = await authenticate(request.headers.get("authorization"), state.codec, state.graph)
-    return Context(request=request, viewer=viewer, graph=state.graph, loaders=Loaders(state.graph, viewer))
+    return Context(
+        request=request,
+        viewer=viewer,
+        graph=state.graph,
+        feed=state.feed,
+        loaders=Loaders(state.graph, state.feed, viewer),
+    )

@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from sqlalchemy import text
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 
 from services.graph import contracts as c
 from services.graph import repository as repo
 from services.graph.service import hubs, identity, lists, members, organisations, social
 from services.graph.service.organisations import get_organisation
-from shared.auth import TokenCodec, load_key_pair
-from shared.database import is_postgres, make_engine, make_sessionmaker, migrate, migration_state
-from shared.errors import BadUserInput, Forbidden, NotFound
-from shared.pagination import PageRequest
+from shared.errors import Forbidden, NotFound
 from shared.settings import Settings
-from shared.web import Actor, BodyLimitMiddleware, Session, install_error_handlers
+from shared.web import Actor, Ids, Page, Session, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = "graph"
 
 router = APIRouter(prefix="/v1")
-
-
-def page_params(
-    first: Annotated[int | None, Query(ge=0, le=100)] = None,
-    after: Annotated[str | None, Query(max_length=200)] = None,
-    last: Annotated[int | None, Query(ge=0, le=100)] = None,
-    before: Annotated[str | None, Query(max_length=200)] = None,
-) -> PageRequest:
-    return PageRequest(first=first, after=after, last=last, before=before)
-
-
-def ids_param(ids: Annotated[str, Query(max_length=12000)]) -> list[int]:
-    parts = ids.split(",") if ids else []
-    if len(parts) > 500 or not all(p.isdigit() and len(p) <= 19 for p in parts):
-        raise BadUserInput("ids: up to 500 comma-separated integers", field="ids")
-    return [int(p) for p in parts]
-
-
-Page = Annotated[PageRequest, Depends(page_params)]
-Ids = Annotated[list[int], Depends(ids_param)]
 
 
 # --- identity ---------------------------------------------------------------------------
@@ -134,6 +108,14 @@ async def resolve_token(data: c.TokenIn, session: Session, actor: Actor) -> c.Pr
 @router.get("/members", response_model=list[c.MemberOut])
 async def members_batch(ids: Ids, session: Session, actor: Actor) -> list[c.MemberOut]:
     return [c.MemberOut.model_validate(m) for m in await members.members_by_ids(session, actor, ids)]
+
+
+@router.get("/members/by-handles", response_model=list[c.MemberOut])
+async def members_by_handles(
+    handles: Annotated[str, Query(max_length=1600, pattern=r"^[A-Za-z0-9_,]*$")], session: Session, actor: Actor
+) -> list[c.MemberOut]:
+    wanted = [h for h in handles.split(",") if h][:50]
+    return [c.MemberOut.model_validate(m) for m in await members.members_by_handles(session, actor, wanted)]
 
 
 @router.get("/members/by-handle/{handle}", response_model=c.MemberOut)
@@ -387,55 +369,8 @@ async def relations(data: c.RelationsIn, session: Session, actor: Actor) -> c.Re
 # --- the app ----------------------------------------------------------------------------------
 
 
-class NotMigrated(RuntimeError):
-    pass
-
-
-async def prepare_database(settings: Settings) -> object:
-    """Create the engine; the embedded default migrates itself, PostgreSQL must be migrated first."""
-    engine = make_engine(settings, SERVICE)
-    url = settings.service_database_url(SERVICE)
-    if is_postgres(url):
-        current, head = await migration_state(engine, MIGRATIONS)
-        if current != head:
-            await engine.dispose()
-            raise NotMigrated(
-                f"the {SERVICE} schema is at revision {current or 'none'}, the code needs {head}: run `hubben migrate`"
-            )
-    else:
-        await migrate(engine, settings, SERVICE, MIGRATIONS)
-    return engine
-
-
 def create_app(settings: Settings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = await prepare_database(settings)
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)  # type: ignore[arg-type]
-        app.state.codec = TokenCodec(settings, load_key_pair(settings))
-        app.state.settings = settings
-        try:
-            yield
-        finally:
-            await engine.dispose()  # type: ignore[attr-defined]
-
-    app = FastAPI(title="Hubben graph service", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    install_error_handlers(app)
-    app.include_router(router)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz(actor: Actor) -> dict[str, str]:
-        async with app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
-    return app
+    return create_service_app(SERVICE, settings, router, MIGRATIONS)
 
 
 __all__ = ["create_app", "get_organisation"]

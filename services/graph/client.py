@@ -28,8 +28,8 @@ class GraphClient(ServiceClient):
         return cls(httpx.AsyncClient(transport=transport, base_url="http://graph", timeout=30), codec)
 
     @classmethod
-    def remote(cls, base_url: str, codec: TokenCodec) -> GraphClient:
-        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec)
+    def remote(cls, base_url: str, codec: TokenCodec, service: str = "gateway") -> GraphClient:
+        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
 
     # identity
     async def sign_up(self, p: Principal, data: c.SignUpIn | dict[str, Any]) -> c.SessionOut:
@@ -79,6 +79,10 @@ class GraphClient(ServiceClient):
     # members
     async def members(self, p: Principal, ids: list[int]) -> list[c.MemberOut]:
         return await self.call(p, "GET", "/v1/members", list[c.MemberOut], params=_ids(ids))  # type: ignore[no-any-return]
+
+    async def members_by_handles(self, p: Principal, handles: list[str]) -> list[c.MemberOut]:
+        params = {"handles": ",".join(handles)}
+        return await self.call(p, "GET", "/v1/members/by-handles", list[c.MemberOut], params=params)  # type: ignore[no-any-return]
 
     async def member_by_handle(self, p: Principal, handle: str) -> c.MemberOut:
         return await self.call(p, "GET", f"/v1/members/by-handle/{quote(handle, safe='')}", c.MemberOut)  # type: ignore[no-any-return]

@@ -43,6 +43,13 @@ async def member_by_handle(session: AsyncSession, handle: str) -> Member | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def members_by_handles(session: AsyncSession, handles: Sequence[str]) -> list[Member]:
+    if not handles:
+        return []
+    stmt = select(Member).where(Member.handle.in_([h.lower() for h in handles]))
+    return list((await session.execute(stmt)).scalars())
+
+
 async def handle_taken(session: AsyncSession, handle: str) -> bool:
     return (await session.execute(select(exists().where(Member.handle == handle)))).scalar_one()
 

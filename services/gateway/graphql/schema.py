@@ -6,6 +6,9 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
 
+from services.gateway.graphql.feed.mutations import FeedMutation
+from services.gateway.graphql.feed.queries import FeedQuery
+from services.gateway.graphql.feed.types import Comment, Event, Post
 from services.gateway.graphql.hubs.mutations import HubMutation
 from services.gateway.graphql.hubs.queries import HubQuery
 from services.gateway.graphql.hubs.types import Hub
@@ -17,15 +20,15 @@ from services.gateway.graphql.organisations.mutations import OrganisationMutatio
 from services.gateway.graphql.organisations.queries import OrganisationQuery
 from services.gateway.graphql.organisations.types import Organisation, OrganisationInvitation
 
-Query = merge_types("Query", (MemberQuery, OrganisationQuery, HubQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, MemberMutation, OrganisationMutation, HubMutation))
+Query = merge_types("Query", (MemberQuery, OrganisationQuery, HubQuery, FeedQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, MemberMutation, OrganisationMutation, HubMutation, FeedMutation))
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Member, Organisation, Hub, OrganisationInvitation, PersonalAccessToken],
+        types=[Member, Organisation, Hub, OrganisationInvitation, PersonalAccessToken, Post, Event, Comment],
         extensions=[
             ParserCache,
             ValidationCache,

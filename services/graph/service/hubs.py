@@ -70,7 +70,7 @@ async def update_hub(session: AsyncSession, actor: Principal, hub_id: int, data:
             raise BadUserInput("this field cannot be cleared", field=field)
         setattr(hub, field, str(value))
     hub.updated_at = utcnow()
-    record_event(session, "hub.updated", {"hub_id": hub.id, "fields": sorted(changes)})
+    record_event(session, "hub.updated", {"hub_id": hub.id, "fields": sorted(changes), "visibility": hub.visibility})
     await session.flush()
     return hub
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,23 +26,32 @@ from shared.database import utcnow
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from shared.ids import new_id
 from shared.outbox import record_event
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
-_hasher = PasswordHasher()
-# Verifying against this keeps log-in time the same whether or not the email exists.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    # Verifying against this keeps log-in time the same whether or not the email exists.
+    return hasher, hasher.hash("not a real password, only for timing")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    s = get_settings()
+    return _hasher_for(s.password_hash_time_cost, s.password_hash_memory_kib, s.password_hash_parallelism)
+
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(_hasher()[0].hash, password)
 
 
 async def _password_matches(password_hash: str, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+        return await asyncio.to_thread(_hasher()[0].verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -154,11 +164,11 @@ async def sign_up(session: AsyncSession, codec: TokenCodec, settings: Settings, 
 async def log_in(session: AsyncSession, codec: TokenCodec, settings: Settings, data: c.LogInIn) -> c.SessionOut:
     credential = await repo.credential_by_email(session, data.email.strip().lower())
     if credential is None:
-        await _password_matches(_DUMMY_HASH, data.password)
+        await _password_matches(_hasher()[1], data.password)
         raise Unauthenticated("wrong email or password")
     if not await _password_matches(credential.password_hash, data.password):
         raise Unauthenticated("wrong email or password")
-    if _hasher.check_needs_rehash(credential.password_hash):
+    if _hasher()[0].check_needs_rehash(credential.password_hash):
         credential.password_hash = await hash_password(data.password)
     member = await get_member(session, credential.member_id)
     return await _start_session(session, codec, settings, member)

@@ -27,6 +27,14 @@ async def _hidden_from(session: AsyncSession, actor: Principal, member_id: int) 
     return bool(await repo.hidden_member_ids(session, actor.member_id, [member_id]))
 
 
+async def members_by_handles(session: AsyncSession, actor: Principal, handles: list[str]) -> list[Member]:
+    found = await repo.members_by_handles(session, handles)
+    if actor.member_id is None or actor.is_moderator:
+        return found
+    hidden = await repo.hidden_member_ids(session, actor.member_id, [m.id for m in found])
+    return [m for m in found if m.id not in hidden]
+
+
 async def members_by_ids(session: AsyncSession, actor: Principal, ids: list[int]) -> list[Member]:
     members = await repo.members_by_ids(session, ids)
     if actor.member_id is None or actor.is_moderator:

@@ -83,7 +83,7 @@ async def update_organisation(
     if "kind" in changes:
         changes["kind"] = str(changes["kind"])
     merged = {"municipality_code": org.municipality_code, "county_code": org.county_code, **changes}
-    if "municipality_code" in changes and "county_code" not in changes:
+    if changes.get("municipality_code") and "county_code" not in changes:
         merged["county_code"] = None
     _county_from(merged)
     changes["county_code"] = merged["county_code"]

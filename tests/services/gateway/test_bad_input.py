@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from graphql import (
 
 from services.gateway.graphql.schema import build_schema
 from shared.ids import to_global_id
-from tests.conftest import Api, Session
+from tests.conftest import Api, Session, poll
 
 SCHEMA = build_schema()._schema
 MUTATIONS = SCHEMA.mutation_type.fields  # type: ignore[union-attr]
@@ -47,6 +48,9 @@ class World:
     request_hub: str
     invitation: str
     pat: str
+    post: str  # by `member` in `hub`
+    event: str  # organised by `owner` in `hub`, `member` going
+    comment: str  # by `member` on `post`
 
 
 async def build_world(api: Api) -> World:
@@ -85,6 +89,31 @@ async def build_world(api: Api) -> World:
                personalAccessToken { id } userErrors { message } } }"""
         )
     )["createPersonalAccessToken"]["personalAccessToken"]["id"]
+    post = (
+        await member.ok(
+            """mutation($h: ID!) { createPost(input: {hubId: $h, body: "Hej #ai"}) { post { id }
+               userErrors { message } } }""",
+            {"h": hub_ids[0]},
+        )
+    )["createPost"]["post"]["id"]
+    event = (
+        await owner.ok(
+            """mutation($i: CreateEventInput!) { createEvent(input: $i) { event { id } userErrors { message } } }""",
+            {"i": {**event_times(), "title": "AI-fika", "location": "Luleå", "hubId": hub_ids[0], "capacity": 5}},
+        )
+    )["createEvent"]["event"]["id"]
+    await member.ok(
+        """mutation($e: ID!) { rsvpToEvent(input: {eventId: $e, status: GOING}) { userErrors { message } } }""",
+        {"e": event},
+    )
+    comment = (
+        await member.ok(
+            """mutation($t: ID!) { createComment(input: {targetId: $t, body: "Tack"}) { comment { id }
+               userErrors { message } } }""",
+            {"t": post},
+        )
+    )["createComment"]["comment"]["id"]
+    await settled(api)
     return World(
         owner=owner,
         member=member,
@@ -98,21 +127,53 @@ async def build_world(api: Api) -> World:
         request_hub=hub_ids[1],
         invitation=invitation,
         pat=pat,
+        post=post,
+        event=event,
+        comment=comment,
     )
 
 
+def event_times(days: int = 7) -> dict[str, str]:
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+    return {"startsAt": starts.isoformat(), "endsAt": (starts + timedelta(hours=2)).isoformat()}
+
+
+async def settled(api: Api) -> None:
+    """Wait until the feed has applied every graph event, so that its copies hold still."""
+    from sqlalchemy import func, select
+
+    from shared.outbox import OutboxEvent
+
+    async def delivered() -> bool:
+        async with await api.graph_session() as db:
+            stmt = select(func.count()).where(OutboxEvent.dispatched_at.is_(None))
+            return (await db.execute(stmt)).scalar_one() == 0  # type: ignore[no-any-return]
+
+    await poll(delivered)
+
+
 async def snapshot(api: Api) -> dict[str, list[str]]:
-    """Every row of every table of the graph service."""
+    """Every row of every table of the graph and feed services."""
     from sqlalchemy import select
 
-    from services.graph.models import TABLES
+    from services.feed.models import TABLES as FEED_TABLES
+    from services.graph.models import TABLES as GRAPH_TABLES
 
-    async with await api.graph_session() as db:
-        out = {}
-        for model in TABLES:
-            rows = (await db.execute(select(model.__table__))).all()  # type: ignore[attr-defined]
-            out[model.__tablename__] = sorted(repr(tuple(r)) for r in rows)
-        return out
+    out = {}
+    sessions = (("graph", GRAPH_TABLES, await api.graph_session()), ("feed", FEED_TABLES, feed_session(api)))
+    for service, tables, session in sessions:
+        async with session as db:
+            for model in tables:
+                table = model.__table__  # type: ignore[attr-defined]
+                # The outbox relay marks rows delivered in the background: compare what was written.
+                columns = [c for c in table.columns if c.name not in ("dispatched_at", "attempts")]
+                rows = (await db.execute(select(*columns))).all()
+                out[f"{service}.{model.__tablename__}"] = sorted(repr(tuple(r)) for r in rows)
+    return out
+
+
+def feed_session(api: Api) -> Any:
+    return api.app.state.feed_app.state.sessionmaker()
 
 
 # --- what each mutation is called with when all is well --------------------------------
@@ -277,6 +338,76 @@ SPECS: dict[str, Spec] = {
         lambda w: {"hubId": w.hub, "memberId": w.member.id, "role": "MODERATOR"},
         {"hubId": "Hub", "memberId": "Member"},
     ),
+    "createPost": Spec(
+        "owner",
+        lambda w: {
+            "body": "Vår vägledning om #ai",
+            "kind": "RESOURCE",
+            "title": "Vägledning",
+            "url": "https://lulea.se/ai",
+            "hubId": w.hub,
+            "organisationId": w.org,
+            "visibility": "MEMBERS",
+        },
+        {"hubId": "Hub", "organisationId": "Organisation"},
+    ),
+    "updatePost": Spec(
+        "member",
+        lambda w: {
+            "id": w.post,
+            "body": "Rättat",
+            "kind": "RESOURCE",
+            "title": "Länk",
+            "url": "https://example.se/ai",
+        },
+        {"id": "Post"},
+    ),
+    "deletePost": Spec("member", lambda w: {"id": w.post}, {"id": "Post"}),
+    "pinPost": Spec("owner", lambda w: {"id": w.post}, {"id": "Post"}),
+    "unpinPost": Spec("owner", lambda w: {"id": w.post}, {"id": "Post"}),
+    "createEvent": Spec(
+        "owner",
+        lambda w: {
+            **event_times(10),
+            "title": "AI-frukost",
+            "description": "Om **AI** i kommunen",
+            "timeZone": "Europe/Stockholm",
+            "location": "Stadshuset",
+            "onlineUrl": "https://meet.example.se/ai",
+            "municipalityCode": "2580",
+            "capacity": 40,
+            "hubId": w.hub,
+            "organisationId": w.org,
+            "visibility": "PUBLIC",
+        },
+        {"hubId": "Hub", "organisationId": "Organisation"},
+    ),
+    "updateEvent": Spec(
+        "owner",
+        lambda w: {
+            "id": w.event,
+            **event_times(8),
+            "title": "AI-fika, flyttad",
+            "description": "Ny tid",
+            "timeZone": "Europe/Stockholm",
+            "location": "Kulturens hus",
+            "onlineUrl": "https://meet.example.se/fika",
+            "municipalityCode": "2580",
+            "capacity": 6,
+        },
+        {"id": "Event"},
+    ),
+    "cancelEvent": Spec("owner", lambda w: {"id": w.event}, {"id": "Event"}),
+    "rsvpToEvent": Spec("outsider", lambda w: {"eventId": w.event, "status": "INTERESTED"}, {"eventId": "Event"}),
+    "createComment": Spec(
+        "outsider",
+        lambda w: {"targetId": w.post, "body": "Håller med", "parentId": w.comment},
+        {"targetId": "Post", "parentId": "Comment"},
+    ),
+    "updateComment": Spec("member", lambda w: {"id": w.comment, "body": "Tack så mycket"}, {"id": "Comment"}),
+    "deleteComment": Spec("member", lambda w: {"id": w.comment}, {"id": "Comment"}),
+    "react": Spec("outsider", lambda w: {"targetId": w.post, "kind": "INSIGHTFUL"}, {"targetId": "Post"}),
+    "removeReaction": Spec("member", lambda w: {"targetId": w.post}, {"targetId": "Post"}),
 }
 
 # The longest value each string field takes; one more character must be refused.
@@ -303,8 +434,22 @@ STRING_LIMITS = {
     "countyCode": 2,
     "skills": 40,
     "scopes": 10,
+    "body": 10_000,
+    "title": 200,
+    "timeZone": 64,
+    "location": 300,
+    "onlineUrl": 500,
 }
-URL_FIELDS = {"avatarUrl", "website", "logoUrl", "url"}
+# Where one mutation takes a longer value than the field's name does elsewhere.
+STRING_LIMIT_OVERRIDES = {
+    ("createEvent", "description"): 10_000,
+    ("updateEvent", "description"): 10_000,
+}
+URL_FIELDS = {"avatarUrl", "website", "logoUrl", "url", "onlineUrl"}
+
+
+def string_limit(mutation: str, field: str) -> int:
+    return STRING_LIMIT_OVERRIDES.get((mutation, field), STRING_LIMITS[field])
 
 
 def too_long(field: str, length: int) -> str:
@@ -371,6 +516,9 @@ def wrong_type_id(w: World, expected: str) -> str:
         "Hub": w.org,
         "OrganisationInvitation": w.org,
         "PersonalAccessToken": w.owner.id,
+        "Post": w.event,
+        "Event": w.post,
+        "Comment": w.post,
     }[expected]
 
 
@@ -410,7 +558,7 @@ def string_cases(w: World) -> list[Case]:
                 continue
             if not (isinstance(named, GraphQLScalarType) and named.name == "String"):
                 continue
-            for length in (STRING_LIMITS[field] + 1, 100_000):
+            for length in (string_limit(mutation, field) + 1, 100_000):
                 value: Any = too_long(field, length)
                 if is_list(f.type):
                     value = [value]
@@ -587,6 +735,8 @@ async def test_unknown_fields_and_enums_in_literals_are_validation_errors(api: A
 async def test_semantic_refusals_are_user_errors(api: Api) -> None:
     """Well-typed input that the rules refuse: a userError naming the field, and nothing changes."""
     w = await build_world(api)
+    times = event_times()
+    naive = {k: v.replace("+00:00", "") for k, v in times.items()}
     cases: list[tuple[str, str, dict[str, Any], str]] = [
         ("signUp", "", {**SPECS["signUp"].base(w), "handle": "no spaces"}, "handle"),
         ("signUp", "", {**SPECS["signUp"].base(w), "handle": "ab"}, "handle"),
@@ -645,8 +795,27 @@ async def test_semantic_refusals_are_user_errors(api: Api) -> None:
         ("follow", "member", {"targetId": "__member__"}, "targetId"),
         ("blockMember", "member", {"memberId": "__member__"}, "memberId"),
         ("muteMember", "member", {"memberId": "__member__"}, "memberId"),
+        ("createEvent", "owner", {**times, "title": "x", "location": "x", "endsAt": times["startsAt"]}, "endsAt"),
+        ("createEvent", "owner", {**times, "title": "x"}, "location"),
+        ("createEvent", "owner", {**times, "title": "x", "location": "x", "timeZone": "Mars/Olympus"}, "timeZone"),
+        ("createEvent", "owner", {**naive, "title": "x", "location": "x"}, "startsAt"),
+        ("createEvent", "owner", {**times, "title": "x", "location": "x", "visibility": "HUB_MEMBERS"}, "visibility"),
+        ("createPost", "owner", {"body": "x", "kind": "RESOURCE", "title": "Länk"}, "url"),
+        ("createPost", "owner", {"body": "x", "kind": "RESOURCE", "url": "https://ai.se"}, "title"),
+        ("createPost", "member", {"body": "x", "visibility": "HUB_MEMBERS"}, "visibility"),
+        ("updatePost", "member", {"id": "__post__", "body": None}, "body"),
+        ("updatePost", "member", {"id": "__post__", "kind": "RESOURCE", "title": "Länk"}, "kind"),
+        ("updateEvent", "owner", {"id": "__event__", "capacity": 0}, "capacity"),
+        ("updateEvent", "owner", {"id": "__event__", "title": None}, "title"),
+        ("updateEvent", "owner", {"id": "__event__", "location": None}, "location"),
+        ("updateEvent", "owner", {"id": "__event__", "endsAt": times["startsAt"]}, "endsAt"),
+        ("createComment", "member", {"targetId": "__post__", "body": " "}, "body"),
+        ("updateComment", "member", {"id": "__comment__", "body": " "}, "body"),
     ]
     ids = {
+        "__post__": w.post,
+        "__event__": w.event,
+        "__comment__": w.comment,
         "__org__": w.org,
         "__hub__": w.hub,
         "__outsider__": w.outsider.id,

@@ -6,6 +6,8 @@ import strawberry
 
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
+from services.gateway.graphql.feed.queries import upcoming_events
+from services.gateway.graphql.feed.types import Event, FeedItemConnection, PostKind, feed_connection
 from services.gateway.graphql.members.types import Member
 from services.gateway.graphql.organisations.types import Organisation
 from services.graph import contracts as gc
@@ -93,6 +95,58 @@ class Hub(Node):
         found = await info.context.loaders.member.load_many([r.member_id for r in page.items])
         nodes = [HubMembership.from_out(r, m) if m else None for r, m in zip(page.items, found, strict=True)]
         return connection(page, nodes)
+
+    @strawberry.field(description="Posts and events in the hub, pinned posts first, then newest first.")
+    async def feed(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> FeedItemConnection:
+        page = await info.context.feed.hub_feed(
+            info.context.viewer, self.raw_id, page_request(first, after, last, before)
+        )
+        return feed_connection(page)
+
+    @strawberry.field(description="The hub's library: news, articles, questions and resources, by kind if given.")
+    async def resources(
+        self,
+        info: Info,
+        kind: PostKind | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> FeedItemConnection:
+        page = await info.context.feed.hub_resources(
+            info.context.viewer, self.raw_id, kind.value if kind else None, page_request(first, after, last, before)
+        )
+        return feed_connection(page)
+
+    @strawberry.field(description="The hub's events not yet over, soonest first.")
+    async def upcoming_events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Event]:
+        return await upcoming_events(info, hub_id=self.raw_id, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Subscribe to the hub's upcoming events (iCalendar).")
+    def ics_url(self, info: Info) -> str:
+        return f"{info.context.request.app.state.settings.public_url}/hubs/{self.slug}/events.ics"
+
+    @strawberry.field(description="RSS 2.0 of the hub feed (public hubs).")
+    def rss_url(self, info: Info) -> str:
+        return f"{info.context.request.app.state.settings.public_url}/hubs/{self.slug}/feed.rss"
+
+    @strawberry.field(description="Atom of the hub feed (public hubs).")
+    def atom_url(self, info: Info) -> str:
+        return f"{info.context.request.app.state.settings.public_url}/hubs/{self.slug}/feed.atom"
 
     @strawberry.field(description="Members who follow this hub, newest first.")
     async def followers(

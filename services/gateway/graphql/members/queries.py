@@ -31,6 +31,11 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     if kind == "Hub":
         h = await loaders.hub.load(raw)
         return Hub.from_out(h) if h else None
+    if kind in ("Post", "Event", "Comment"):
+        from services.gateway.graphql.feed.types import Comment, Event, Post
+
+        item = await getattr(loaders, kind.lower()).load(raw)
+        return {"Post": Post, "Event": Event, "Comment": Comment}[kind].from_out(item) if item else None
     if kind == "OrganisationInvitation":
         if info.context.viewer.member_id is None:
             return None

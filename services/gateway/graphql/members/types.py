@@ -12,12 +12,14 @@ from shared.geo import counties, municipalities
 from shared.text import render_markdown
 
 if TYPE_CHECKING:
+    from services.gateway.graphql.feed.types import FeedItemConnection
     from services.gateway.graphql.hubs.types import Hub
     from services.gateway.graphql.organisations.types import Organisation, OrganisationInvitation
 
 OrganisationRef = Annotated["Organisation", strawberry.lazy("services.gateway.graphql.organisations.types")]
 InvitationRef = Annotated["OrganisationInvitation", strawberry.lazy("services.gateway.graphql.organisations.types")]
 HubRef = Annotated["Hub", strawberry.lazy("services.gateway.graphql.hubs.types")]
+FeedItemConnectionRef = Annotated["FeedItemConnection", strawberry.lazy("services.gateway.graphql.feed.types")]
 
 
 @strawberry.type(description="One of Sweden's 21 counties (län), by its official two-digit code.")
@@ -147,6 +149,22 @@ class Member(Node):
     @strawberry.field
     async def viewer_has_muted(self, info: Info) -> bool:
         return (await self._relation(info)).muting
+
+    @strawberry.field(description="What the member published under their own name, newest first.")
+    async def activity(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> FeedItemConnectionRef:
+        from services.gateway.graphql.feed.types import feed_connection
+
+        page = await info.context.feed.member_activity(
+            info.context.viewer, self.raw_id, page_request(first, after, last, before)
+        )
+        return feed_connection(page)
 
     @strawberry.field(description="Members who follow this member, newest first.")
     async def followers(

@@ -7,6 +7,8 @@ import strawberry
 
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
+from services.gateway.graphql.feed.queries import upcoming_events
+from services.gateway.graphql.feed.types import Event, FeedItemConnection, feed_connection
 from services.gateway.graphql.members.types import County, InvitationStatus, Member, Municipality
 from services.graph import contracts as gc
 from shared.text import render_markdown
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from services.gateway.graphql.hubs.types import Hub
 
 HubRef = Annotated["Hub", strawberry.lazy("services.gateway.graphql.hubs.types")]
+
 
 OrganisationKind = graphql_enum(gc.OrganisationKind, "OrganisationKind")
 OrganisationRole = graphql_enum(gc.OrganisationRoleName, "OrganisationRole")
@@ -104,6 +107,41 @@ class Organisation(Node):
             for r, m in zip(page.items, found, strict=True)
         ]
         return connection(page, nodes)
+
+    @strawberry.field(description="What the organisation's editors published as it, newest first.")
+    async def feed(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> FeedItemConnection:
+        page = await info.context.feed.organisation_feed(
+            info.context.viewer, self.raw_id, page_request(first, after, last, before)
+        )
+        return feed_connection(page)
+
+    @strawberry.field(description="Events the organisation organises that are not yet over, soonest first.")
+    async def upcoming_events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Event]:
+        return await upcoming_events(
+            info, organisation_id=self.raw_id, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(description="RSS 2.0 of the organisation's feed.")
+    def rss_url(self, info: Info) -> str:
+        return f"{info.context.request.app.state.settings.public_url}/organisations/{self.slug}/feed.rss"
+
+    @strawberry.field(description="Atom of the organisation's feed.")
+    def atom_url(self, info: Info) -> str:
+        return f"{info.context.request.app.state.settings.public_url}/organisations/{self.slug}/feed.atom"
 
     @strawberry.field(description="Members who follow this organisation, newest first.")
     async def followers(

@@ -1,0 +1,95 @@
+"""The feed service's jobs and the events they subscribe to. It keeps its own copy of the
+graph facts that reading feeds needs: follows, blocks, mutes and hub memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+
+from services.feed import repository as repo
+from services.feed.models import BlockCopy, Entry, Event, FollowCopy, HandledEvent, HubMemberCopy, MuteCopy, Post
+from shared.database import session_scope
+from shared.jobs import Registry, event_key
+
+log = structlog.get_logger("hubben.feed.jobs")
+
+GRAPH_TOPICS = {
+    "follow.created",
+    "follow.deleted",
+    "block.created",
+    "block.deleted",
+    "mute.created",
+    "mute.deleted",
+    "hub.created",
+    "hub.updated",
+    "hub.member_joined",
+    "hub.member_left",
+    "hub.role_changed",
+}
+JOB = "feed.apply_graph_event"
+
+
+async def apply_graph_event(ctx: dict[str, Any], event: dict[str, Any]) -> None:
+    """Apply one graph event to the feed's copies, once."""
+    key = event_key(event, JOB)
+    p = event["payload"]
+    topic = event["topic"]
+    async with session_scope(ctx["feed_sessionmaker"]) as s:
+        if await repo.already_handled(s, key):
+            return
+        s.add(HandledEvent(key=key))
+        if topic == "follow.created":
+            await repo.delete_where(
+                s,
+                FollowCopy,
+                FollowCopy.follower_id == p["follower_id"],
+                FollowCopy.target_type == p["target_type"],
+                FollowCopy.target_id == p["target_id"],
+            )
+            s.add(
+                FollowCopy(
+                    follower_id=p["follower_id"],
+                    target_type=p["target_type"],
+                    target_id=p["target_id"],
+                    follow_id=p["follow_id"],
+                )
+            )
+        elif topic == "follow.deleted":
+            await repo.delete_where(s, FollowCopy, FollowCopy.follow_id == p["follow_id"])
+        elif topic == "block.created":
+            await repo.delete_where(
+                s, BlockCopy, BlockCopy.blocker_id == p["blocker_id"], BlockCopy.blocked_id == p["blocked_id"]
+            )
+            s.add(BlockCopy(blocker_id=p["blocker_id"], blocked_id=p["blocked_id"]))
+        elif topic == "block.deleted":
+            await repo.delete_where(
+                s, BlockCopy, BlockCopy.blocker_id == p["blocker_id"], BlockCopy.blocked_id == p["blocked_id"]
+            )
+        elif topic == "mute.created":
+            await repo.delete_where(s, MuteCopy, MuteCopy.muter_id == p["muter_id"], MuteCopy.muted_id == p["muted_id"])
+            s.add(MuteCopy(muter_id=p["muter_id"], muted_id=p["muted_id"]))
+        elif topic == "mute.deleted":
+            await repo.delete_where(s, MuteCopy, MuteCopy.muter_id == p["muter_id"], MuteCopy.muted_id == p["muted_id"])
+        elif topic in ("hub.member_joined", "hub.role_changed") or (topic == "hub.created" and p.get("by")):
+            member_id = p.get("member_id") or p["by"]
+            role = p.get("role") or ("admin" if topic == "hub.created" else "member")
+            await repo.delete_where(
+                s, HubMemberCopy, HubMemberCopy.hub_id == p["hub_id"], HubMemberCopy.member_id == member_id
+            )
+            s.add(HubMemberCopy(hub_id=p["hub_id"], member_id=member_id, role=role))
+        elif topic == "hub.member_left":
+            await repo.delete_where(
+                s, HubMemberCopy, HubMemberCopy.hub_id == p["hub_id"], HubMemberCopy.member_id == p["member_id"]
+            )
+        elif topic == "hub.updated" and p.get("visibility") == "members_only":
+            # A hub that closes takes its items with it: from now on they are for its members.
+            await s.execute(update(Entry).where(Entry.hub_id == p["hub_id"]).values(visibility="hub_members"))
+            await s.execute(update(Post).where(Post.hub_id == p["hub_id"]).values(visibility="hub_members"))
+            await s.execute(update(Event).where(Event.hub_id == p["hub_id"]).values(visibility="hub_members"))
+        log.debug("feed.graph_event_applied", topic=topic, id=event["id"])
+
+
+def register(registry: Registry) -> None:
+    registry.add(JOB, GRAPH_TOPICS, apply_graph_event)

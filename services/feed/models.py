@@ -1,0 +1,244 @@
+"""The feed service's tables: what people publish (posts, events, comments, reactions,
+RSVPs), the stream index feeds page through, and its own copies of the graph facts that
+reading needs (follows, blocks, mutes, hubs and their members), fed by graph events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shared.database import UTCDateTime, utcnow
+from shared.ids import new_id
+from shared.outbox import OutboxEvent
+
+
+def _id() -> Any:
+    return Field(default_factory=new_id, sa_type=BigInteger, primary_key=True)
+
+
+def _ref(*, index: bool = True, nullable: bool = False) -> Any:
+    return Field(default=None if nullable else ..., sa_type=BigInteger, index=index, nullable=nullable)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _when(index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+
+
+class Post(SQLModel, table=True):
+    __tablename__ = "post"
+
+    id: int = _id()
+    author_id: int = _ref()
+    organisation_id: int | None = _ref(nullable=True)  # acting as this organisation
+    hub_id: int | None = _ref(nullable=True)
+    kind: str = Field(default="update", max_length=10)
+    title: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=1000)
+    body: str = Field(max_length=10000)
+    body_html: str = Field(sa_column=Column(String, nullable=False))
+    visibility: str = Field(default="public", max_length=12)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mentions: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    comments_count: int = 0
+    reaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pinned_at: datetime | None = _when()
+    created_at: datetime = _created()
+    edited_at: datetime | None = _when()
+    deleted_at: datetime | None = _when()
+    hidden_at: datetime | None = _when()
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+
+    id: int = _id()
+    created_by: int = _ref()
+    organiser_member_id: int | None = _ref(nullable=True)
+    organiser_organisation_id: int | None = _ref(nullable=True)
+    hub_id: int | None = _ref(nullable=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=10000)
+    description_html: str = Field(default="", sa_column=Column(String, nullable=False))
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Unique sort key by start time (seconds, then id bits): upcoming lists page by it.
+    start_key: int = Field(sa_type=BigInteger, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    timezone: str = Field(default="Europe/Stockholm", max_length=64)
+    location: str | None = Field(default=None, max_length=300)
+    online_url: str | None = Field(default=None, max_length=1000)
+    municipality_code: str | None = Field(default=None, max_length=4)
+    county_code: str | None = Field(default=None, max_length=2, index=True)
+    capacity: int | None = None
+    visibility: str = Field(default="public", max_length=12)
+    status: str = Field(default="scheduled", max_length=10)
+    sequence: int = 0
+    going_count: int = 0
+    interested_count: int = 0
+    waitlist_count: int = 0
+    comments_count: int = 0
+    reaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    deleted_at: datetime | None = _when()
+    hidden_at: datetime | None = _when()
+
+
+def start_key(starts_at: datetime, event_id: int) -> int:
+    return (int(starts_at.timestamp()) << 28) | (event_id & ((1 << 28) - 1))
+
+
+class Rsvp(SQLModel, table=True):
+    """status: going, interested, not_going, or waitlisted (ordered by `queued_at`)."""
+
+    __tablename__ = "rsvp"
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id"),
+        Index("ix_rsvp_queue", "event_id", "status", "queued_at"),
+    )
+
+    id: int = _id()
+    event_id: int = _ref(index=False)
+    member_id: int = _ref()
+    status: str = Field(max_length=12)
+    queued_at: int = Field(default_factory=new_id, sa_type=BigInteger)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Comment(SQLModel, table=True):
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_target", "target_type", "target_id", "id"),)
+
+    id: int = _id()
+    target_type: str = Field(max_length=6)
+    target_id: int = _ref(index=False)
+    parent_id: int | None = _ref(nullable=True)
+    author_id: int = _ref()
+    body: str = Field(max_length=10000)
+    body_html: str = Field(sa_column=Column(String, nullable=False))
+    mentions: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    replies_count: int = 0
+    reaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _created()
+    edited_at: datetime | None = _when()
+    deleted_at: datetime | None = _when()
+    hidden_at: datetime | None = _when()
+
+
+class Reaction(SQLModel, table=True):
+    __tablename__ = "reaction"
+    __table_args__ = (UniqueConstraint("target_type", "target_id", "member_id"),)
+
+    id: int = _id()
+    target_type: str = Field(max_length=8)
+    target_id: int = _ref()
+    member_id: int = _ref()
+    kind: str = Field(max_length=12)
+    created_at: datetime = _created()
+
+
+class Entry(SQLModel, table=True):
+    """One row per post or event, carrying what feeds filter on; `id` is the item's id,
+    so paging by id pages by creation time. `live` is false once deleted or hidden."""
+
+    __tablename__ = "entry"
+    __table_args__ = (
+        Index("ix_entry_hub", "hub_id", "hub_rank"),
+        Index("ix_entry_org", "organisation_id", "id"),
+        Index("ix_entry_author", "author_id", "id"),
+    )
+
+    id: int = Field(sa_type=BigInteger, primary_key=True)
+    item_type: str = Field(max_length=6)
+    author_id: int = Field(sa_type=BigInteger)
+    organisation_id: int | None = Field(default=None, sa_type=BigInteger)
+    hub_id: int | None = Field(default=None, sa_type=BigInteger)
+    visibility: str = Field(max_length=12)
+    kind: str = Field(default="update", max_length=10)
+    # Order within a hub feed: the id, lifted above every id while pinned (pinned first).
+    hub_rank: int = Field(sa_type=BigInteger)
+    live: bool = True
+
+
+PIN_LIFT = 1 << 62
+
+
+class Tagging(SQLModel, table=True):
+    __tablename__ = "tagging"
+
+    tag: str = Field(sa_column=Column(String(40), primary_key=True))
+    entry_id: int = Field(sa_type=BigInteger, primary_key=True)
+
+
+class FollowCopy(SQLModel, table=True):
+    __tablename__ = "follow_copy"
+    __table_args__ = (Index("ix_follow_copy_target", "target_type", "target_id"),)
+
+    follower_id: int = Field(sa_type=BigInteger, primary_key=True)
+    target_type: str = Field(sa_column=Column(String(12), primary_key=True))
+    target_id: int = Field(sa_type=BigInteger, primary_key=True)
+    follow_id: int = Field(sa_type=BigInteger)
+
+
+class BlockCopy(SQLModel, table=True):
+    __tablename__ = "block_copy"
+
+    blocker_id: int = Field(sa_type=BigInteger, primary_key=True)
+    blocked_id: int = Field(sa_type=BigInteger, primary_key=True, index=True)
+
+
+class MuteCopy(SQLModel, table=True):
+    __tablename__ = "mute_copy"
+
+    muter_id: int = Field(sa_type=BigInteger, primary_key=True)
+    muted_id: int = Field(sa_type=BigInteger, primary_key=True)
+
+
+class HubCopy(SQLModel, table=True):
+    __tablename__ = "hub_copy"
+
+    id: int = Field(sa_type=BigInteger, primary_key=True)
+    organisation_id: int = Field(sa_type=BigInteger)
+    visibility: str = Field(max_length=20)
+
+
+class HubMemberCopy(SQLModel, table=True):
+    __tablename__ = "hub_member_copy"
+
+    hub_id: int = Field(sa_type=BigInteger, primary_key=True)
+    member_id: int = Field(sa_type=BigInteger, primary_key=True, index=True)
+    role: str = Field(max_length=10)
+
+
+class HandledEvent(SQLModel, table=True):
+    """Events from other services already applied here: a redelivery changes nothing."""
+
+    __tablename__ = "handled_event"
+
+    key: str = Field(sa_column=Column(String(120), primary_key=True))
+    handled_at: datetime = _created()
+
+
+TABLES = [
+    OutboxEvent,
+    Post,
+    Event,
+    Rsvp,
+    Comment,
+    Reaction,
+    Entry,
+    Tagging,
+    FollowCopy,
+    BlockCopy,
+    MuteCopy,
+    HubCopy,
+    HubMemberCopy,
+    HandledEvent,
+]
