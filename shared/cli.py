@@ -57,6 +57,16 @@ def serve(
     settings = get_settings()
     if service not in ("gateway", *SERVICES):
         raise typer.BadParameter("choose gateway, graph or feed", param_hint="--service")
+    if service == "feed" and not settings.graph_url:
+        raise typer.BadParameter("the feed service on its own needs HUBBEN_GRAPH_URL", param_hint="--service")
+    relays_here = service == "gateway" and not settings.graph_url and not settings.feed_url
+    if relays_here and workers > 1:
+        # Each process would run its own outbox relay, and two relays can apply events out of order.
+        raise typer.BadParameter(
+            "with the services in-process, run one worker process; to scale out, run the services "
+            "on their own (HUBBEN_GRAPH_URL, HUBBEN_FEED_URL) with one `hubben worker`",
+            param_hint="--workers",
+        )
     # The services this process runs itself, and so whose databases it must find migrated.
     local = (
         (service,) if service != "gateway" else tuple(name for name in SERVICES if not getattr(settings, f"{name}_url"))
@@ -87,6 +97,18 @@ async def _seed_demo(settings: Settings) -> None:
             console.print("Demo data created: the Kraftsamlingen hub, organisations and members.")
     finally:
         await engine.dispose()
+
+
+@app.command()
+def worker() -> None:
+    """Deliver events between services that run in separate processes (run exactly one)."""
+    from shared.worker import main
+
+    settings = get_settings()
+    if not settings.embedded:
+        _check_migrated(settings, SERVICES)
+    console.print("Hubben worker: delivering graph events to the feed service")
+    main(settings)
 
 
 @app.command()

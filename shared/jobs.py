@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from shared.database import session_scope, utcnow
 from shared.outbox import OutboxEvent
@@ -78,8 +79,8 @@ class OutboxRelay:
         async with session_scope(self.maker) as session:
             stmt = (
                 select(OutboxEvent)
-                .where(OutboxEvent.dispatched_at.is_(None))
-                .order_by(OutboxEvent.id)
+                .where(col(OutboxEvent.dispatched_at).is_(None))
+                .order_by(col(OutboxEvent.id))
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
             )

@@ -68,7 +68,7 @@ class RowPage:
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     key: Any,
     key_of: Callable[[Any], int],
     req: PageRequest,

@@ -45,7 +45,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid input"}
+        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid input"}
         message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
         field = validation_field(first.get("loc", ()))
         # A check across fields (a model validator) names its field on the error it raised.

@@ -134,3 +134,26 @@ async def test_embedded_serve_seeds_the_demo_data(tmp_path: Path) -> None:
     assert hub["membersCount"] >= 5
     assert hub["name"]
     assert "Demo data created" in server.output()
+
+
+def test_serve_refuses_setups_that_would_misdeliver_events(tmp_path: Path) -> None:
+    """Several in-process relays could apply events out of order; a lone feed needs the graph service."""
+    env = hubben_env(var_dir=str(tmp_path / "var"), demo_data="false")
+    many = subprocess.run(
+        [HUBBEN, "serve", "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert many.returncode == 2 and "hubben worker" in " ".join(many.stderr.decode().split())
+    feed = subprocess.run(
+        [HUBBEN, "serve", "--service", "feed"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert feed.returncode == 2 and "HUBBEN_GRAPH_URL" in " ".join(feed.stderr.decode().split())

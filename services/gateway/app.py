@@ -11,14 +11,13 @@ import structlog
 from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLFormattedError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from services.feed.api import create_app as create_feed_app
 from services.feed.client import FeedClient
-from services.feed.jobs import register as register_feed_jobs
 from services.gateway.context import SERVICE_PRINCIPAL, build_context
 from services.gateway.graphql.base import graphql_error_code
 from services.gateway.graphql.schema import build_schema
@@ -27,14 +26,14 @@ from services.graph.api import create_app as create_graph_app
 from services.graph.client import GraphClient
 from shared.auth import TokenCodec, load_key_pair
 from shared.errors import DomainError
-from shared.jobs import OutboxRelay, Registry, in_process
 from shared.settings import Settings
 from shared.web import BodyLimitMiddleware
+from shared.worker import graph_relay
 
 log = structlog.get_logger("hubben.gateway")
 
 
-def format_error(error: GraphQLError) -> dict[str, Any]:
+def format_error(error: GraphQLError) -> GraphQLFormattedError:
     code = graphql_error_code(error)
     formatted = error.formatted
     if code == "INTERNAL":
@@ -99,14 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.feed = feed
             if app.state.graph_app is not None and app.state.feed_app is not None:
                 # One process: graph events reach the feed through the in-process relay.
-                registry = Registry()
-                register_feed_jobs(registry)
-                relay = OutboxRelay(
-                    "graph",
-                    app.state.graph_app.state.sessionmaker,
-                    registry,
-                    in_process({"feed_sessionmaker": app.state.feed_app.state.sessionmaker}),
-                )
+                relay = graph_relay(app.state.graph_app.state.sessionmaker, app.state.feed_app.state.sessionmaker)
                 app.state.graph_app.state.on_commit = relay.wake.set
                 app.state.relays = [relay]
                 task = asyncio.create_task(relay.run(), name="graph-outbox-relay")

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Literal
 
+import httpx
 from fastapi import APIRouter, Request, Response
 
 from services.gateway.context import authenticate
+from shared.auth import Principal
 from shared.errors import NotFound
 from shared.ids import InvalidGlobalId, expect_global_id
 
 router = APIRouter()
 
 
-async def _viewer(request: Request):  # type: ignore[no-untyped-def]
+async def _viewer(request: Request) -> Principal:
     state = request.app.state
     return await authenticate(request.headers.get("authorization"), state.codec, state.graph)
 
 
-def _passthrough(upstream: Response, filename: str | None = None) -> Response:
+def _passthrough(upstream: httpx.Response, filename: str | None = None) -> Response:
     headers = {"cache-control": "public, max-age=300"}
     if filename:
         headers["content-disposition"] = f'inline; filename="{filename}"'

@@ -15,11 +15,11 @@ from services.graph.models import Member
 from services.graph.service import hubs, identity, members, organisations, social
 from shared.auth import SCOPES, Principal
 
-ORGANISATIONS = [
+ORGANISATIONS: list[tuple[str, str, c.OrganisationKind, str | None, str | None, str]] = [
     (
         "ai-sweden",
         "AI Sweden",
-        "other",
+        c.OrganisationKind.other,
         None,
         "01",
         "Sveriges nationella center för tillämpad AI. "
@@ -28,18 +28,25 @@ ORGANISATIONS = [
     (
         "goteborgs-stad",
         "Göteborgs Stad",
-        "municipality",
+        c.OrganisationKind.municipality,
         "1480",
         None,
         "Göteborgs kommun: AI i stadsplanering, äldreomsorg och kundtjänst.",
     ),
-    ("stockholms-stad", "Stockholms stad", "municipality", "0180", None, "Stockholms kommun."),
-    ("umea-kommun", "Umeå kommun", "municipality", "2480", None, "Umeå kommun: AI-piloter inom skola och miljö."),
-    ("region-skane", "Region Skåne", "region", None, "12", "Regionen för Skånes 33 kommuner."),
+    ("stockholms-stad", "Stockholms stad", c.OrganisationKind.municipality, "0180", None, "Stockholms kommun."),
+    (
+        "umea-kommun",
+        "Umeå kommun",
+        c.OrganisationKind.municipality,
+        "2480",
+        None,
+        "Umeå kommun: AI-piloter inom skola och miljö.",
+    ),
+    ("region-skane", "Region Skåne", c.OrganisationKind.region, None, "12", "Regionen för Skånes 33 kommuner."),
     (
         "civilsamhallets-ai-forum",
         "Civilsamhällets AI-forum",
-        "civil_society",
+        c.OrganisationKind.civil_society,
         None,
         "01",
         "Ett nätverk för ideella organisationer som använder AI för sina medlemmar.",
@@ -96,7 +103,7 @@ async def seed_if_empty(maker: async_sessionmaker[AsyncSession]) -> bool:
             )
         orgs: dict[str, int] = {}
         owner = ids["erik_nilsson"]
-        for slug, name, kind, municipality, county, description in ORGANISATIONS:
+        for slug, name, kind, municipality_code, county_code, description in ORGANISATIONS:
             org = await organisations.create_organisation(
                 session,
                 _as(owner),
@@ -104,8 +111,8 @@ async def seed_if_empty(maker: async_sessionmaker[AsyncSession]) -> bool:
                     slug=slug,
                     name=name,
                     kind=kind,
-                    municipality_code=municipality,
-                    county_code=county,
+                    municipality_code=municipality_code,
+                    county_code=county_code,
                     description=description,
                 ),
             )
@@ -117,7 +124,12 @@ async def seed_if_empty(maker: async_sessionmaker[AsyncSession]) -> bool:
                     session,
                     _as(owner),
                     orgs[org_slug],
-                    c.InvitationIn(member_id=ids[handle], role="admin" if handle == "anna_lindqvist" else "editor"),
+                    c.InvitationIn(
+                        member_id=ids[handle],
+                        role=c.OrganisationRoleName.admin
+                        if handle == "anna_lindqvist"
+                        else c.OrganisationRoleName.editor,
+                    ),
                 )
                 await organisations.respond(session, _as(ids[handle]), invitation.id, accept=True)
             await members.update_profile(session, _as(ids[handle]), c.ProfileIn(organisation_id=orgs[org_slug]))
@@ -135,13 +147,19 @@ async def seed_if_empty(maker: async_sessionmaker[AsyncSession]) -> bool:
         for handle, member_id in ids.items():
             if handle != "erik_nilsson":
                 await hubs.join(session, _as(member_id), hub.id)
-            await social.follow(session, _as(member_id), c.FollowIn(target_type="hub", target_id=hub.id))
             await social.follow(
-                session, _as(member_id), c.FollowIn(target_type="organisation", target_id=orgs["ai-sweden"])
+                session, _as(member_id), c.FollowIn(target_type=c.FollowTargetType.hub, target_id=hub.id)
+            )
+            await social.follow(
+                session,
+                _as(member_id),
+                c.FollowIn(target_type=c.FollowTargetType.organisation, target_id=orgs["ai-sweden"]),
             )
             if handle != "anna_lindqvist":
                 await social.follow(
-                    session, _as(member_id), c.FollowIn(target_type="member", target_id=ids["anna_lindqvist"])
+                    session,
+                    _as(member_id),
+                    c.FollowIn(target_type=c.FollowTargetType.member, target_id=ids["anna_lindqvist"]),
                 )
         await hubs.create_hub(
             session,
@@ -151,8 +169,8 @@ async def seed_if_empty(maker: async_sessionmaker[AsyncSession]) -> bool:
                 name="Kommunernas AI-nätverk",
                 description="Ett slutet nätverk för kommunernas AI-ansvariga.",
                 organisation_id=orgs["goteborgs-stad"],
-                visibility="members_only",
-                join_policy="request",
+                visibility=c.HubVisibility.members_only,
+                join_policy=c.JoinPolicy.request,
             ),
         )
         await session.commit()

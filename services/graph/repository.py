@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.graph.models import (
     Block,
@@ -35,43 +36,43 @@ async def member_by_id(session: AsyncSession, member_id: int) -> Member | None:
 async def members_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Member]:
     if not ids:
         return []
-    return list((await session.execute(select(Member).where(Member.id.in_(ids)))).scalars())
+    return list((await session.execute(select(Member).where(col(Member.id).in_(ids)))).scalars())
 
 
 async def member_by_handle(session: AsyncSession, handle: str) -> Member | None:
-    stmt = select(Member).where(Member.handle == handle.lower())
+    stmt = select(Member).where(col(Member.handle) == handle.lower())
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def members_by_handles(session: AsyncSession, handles: Sequence[str]) -> list[Member]:
     if not handles:
         return []
-    stmt = select(Member).where(Member.handle.in_([h.lower() for h in handles]))
+    stmt = select(Member).where(col(Member.handle).in_([h.lower() for h in handles]))
     return list((await session.execute(stmt)).scalars())
 
 
 async def handle_taken(session: AsyncSession, handle: str) -> bool:
-    return (await session.execute(select(exists().where(Member.handle == handle)))).scalar_one()
+    return (await session.execute(select(exists().where(col(Member.handle) == handle)))).scalar_one()
 
 
 async def credential_by_email(session: AsyncSession, email: str) -> Credential | None:
-    stmt = select(Credential).where(Credential.email == email)
+    stmt = select(Credential).where(col(Credential.email) == email)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:
-    return (await session.execute(select(exists().where(Credential.email == email)))).scalar_one()
+    return (await session.execute(select(exists().where(col(Credential.email) == email)))).scalar_one()
 
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
-    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    stmt = select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash).with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def revoke_refresh_family(session: AsyncSession, family_id: int, when: Any) -> None:
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )
 
@@ -79,7 +80,7 @@ async def revoke_refresh_family(session: AsyncSession, family_id: int, when: Any
 async def revoke_member_refresh_tokens(session: AsyncSession, member_id: int, when: Any) -> None:
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.member_id == member_id, RefreshToken.revoked_at.is_(None))
+        .where(col(RefreshToken.member_id) == member_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )
 
@@ -87,7 +88,7 @@ async def revoke_member_refresh_tokens(session: AsyncSession, member_id: int, wh
 async def one_time_token_by_hash(session: AsyncSession, token_hash: str, purpose: str) -> OneTimeToken | None:
     stmt = (
         select(OneTimeToken)
-        .where(OneTimeToken.token_hash == token_hash, OneTimeToken.purpose == purpose)
+        .where(col(OneTimeToken.token_hash) == token_hash, col(OneTimeToken.purpose) == purpose)
         .with_for_update()
     )
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -97,35 +98,35 @@ async def expire_one_time_tokens(session: AsyncSession, member_id: int, purpose:
     await session.execute(
         update(OneTimeToken)
         .where(
-            OneTimeToken.member_id == member_id,
-            OneTimeToken.purpose == purpose,
-            OneTimeToken.used_at.is_(None),
+            col(OneTimeToken.member_id) == member_id,
+            col(OneTimeToken.purpose) == purpose,
+            col(OneTimeToken.used_at).is_(None),
         )
         .values(used_at=when)
     )
 
 
 async def pat_by_hash(session: AsyncSession, token_hash: str) -> PersonalAccessToken | None:
-    stmt = select(PersonalAccessToken).where(PersonalAccessToken.token_hash == token_hash)
+    stmt = select(PersonalAccessToken).where(col(PersonalAccessToken.token_hash) == token_hash)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def pats_of(member_id: int) -> Select[Any]:
-    return select(PersonalAccessToken).where(PersonalAccessToken.member_id == member_id)
+    return select(PersonalAccessToken).where(col(PersonalAccessToken.member_id) == member_id)
 
 
 # --- organisations -------------------------------------------------------------------
 
 
 async def organisation_by_slug(session: AsyncSession, slug: str) -> Organisation | None:
-    stmt = select(Organisation).where(Organisation.slug == slug.lower())
+    stmt = select(Organisation).where(col(Organisation.slug) == slug.lower())
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def organisations_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Organisation]:
     if not ids:
         return []
-    stmt = select(Organisation).where(Organisation.id.in_(ids))
+    stmt = select(Organisation).where(col(Organisation.id).in_(ids))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -138,54 +139,56 @@ def organisations_matching(
 ) -> Select[Any]:
     stmt = select(Organisation)
     if kind:
-        stmt = stmt.where(Organisation.kind == kind)
+        stmt = stmt.where(col(Organisation.kind) == kind)
     if county_code:
-        stmt = stmt.where(Organisation.county_code == county_code)
+        stmt = stmt.where(col(Organisation.county_code) == county_code)
     if municipality_code:
-        stmt = stmt.where(Organisation.municipality_code == municipality_code)
+        stmt = stmt.where(col(Organisation.municipality_code) == municipality_code)
     if verified is not None:
-        stmt = stmt.where(Organisation.verified == verified)
+        stmt = stmt.where(col(Organisation.verified) == verified)
     return stmt
 
 
 async def organisation_role(session: AsyncSession, org_id: int, member_id: int) -> OrganisationRole | None:
     stmt = select(OrganisationRole).where(
-        OrganisationRole.organisation_id == org_id, OrganisationRole.member_id == member_id
+        col(OrganisationRole.organisation_id) == org_id, col(OrganisationRole.member_id) == member_id
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def count_owners(session: AsyncSession, org_id: int) -> int:
-    stmt = select(func.count()).where(OrganisationRole.organisation_id == org_id, OrganisationRole.role == "owner")
+    stmt = select(func.count()).where(
+        col(OrganisationRole.organisation_id) == org_id, col(OrganisationRole.role) == "owner"
+    )
     return (await session.execute(stmt)).scalar_one()
 
 
 def organisation_roles_of(org_id: int) -> Select[Any]:
-    return select(OrganisationRole).where(OrganisationRole.organisation_id == org_id)
+    return select(OrganisationRole).where(col(OrganisationRole.organisation_id) == org_id)
 
 
 async def pending_invitation(session: AsyncSession, org_id: int, invitee_id: int) -> OrganisationInvitation | None:
     stmt = select(OrganisationInvitation).where(
-        OrganisationInvitation.organisation_id == org_id,
-        OrganisationInvitation.invitee_id == invitee_id,
-        OrganisationInvitation.status == "pending",
+        col(OrganisationInvitation.organisation_id) == org_id,
+        col(OrganisationInvitation.invitee_id) == invitee_id,
+        col(OrganisationInvitation.status) == "pending",
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def invitations_for(invitee_id: int, status: str | None) -> Select[Any]:
-    stmt = select(OrganisationInvitation).where(OrganisationInvitation.invitee_id == invitee_id)
-    return stmt.where(OrganisationInvitation.status == status) if status else stmt
+    stmt = select(OrganisationInvitation).where(col(OrganisationInvitation.invitee_id) == invitee_id)
+    return stmt.where(col(OrganisationInvitation.status) == status) if status else stmt
 
 
 def invitations_of_organisation(org_id: int, status: str | None) -> Select[Any]:
-    stmt = select(OrganisationInvitation).where(OrganisationInvitation.organisation_id == org_id)
-    return stmt.where(OrganisationInvitation.status == status) if status else stmt
+    stmt = select(OrganisationInvitation).where(col(OrganisationInvitation.organisation_id) == org_id)
+    return stmt.where(col(OrganisationInvitation.status) == status) if status else stmt
 
 
 async def bump(session: AsyncSession, model: Any, row_id: int, column: str, delta: int) -> None:
-    col = getattr(model, column)
-    await session.execute(update(model).where(model.id == row_id).values({column: col + delta}))
+    current = getattr(model, column)
+    await session.execute(update(model).where(model.id == row_id).values({column: current + delta}))
 
 
 # --- hubs ---------------------------------------------------------------------------
@@ -196,18 +199,18 @@ def readable_hubs(viewer: Principal) -> Any:
     every hub of an organisation the viewer owns or administers (they run its hubs)."""
     if viewer.is_moderator:
         return True
-    public = Hub.visibility == "public"
+    public = col(Hub.visibility) == "public"
     if viewer.member_id is None:
         return public
     belongs = exists().where(
-        HubMembership.hub_id == Hub.id,
-        HubMembership.member_id == viewer.member_id,
-        HubMembership.state.in_(("active", "invited")),
+        col(HubMembership.hub_id) == col(Hub.id),
+        col(HubMembership.member_id) == viewer.member_id,
+        col(HubMembership.state).in_(("active", "invited")),
     )
     manages = exists().where(
-        OrganisationRole.organisation_id == Hub.organisation_id,
-        OrganisationRole.member_id == viewer.member_id,
-        OrganisationRole.role.in_(("owner", "admin")),
+        col(OrganisationRole.organisation_id) == col(Hub.organisation_id),
+        col(OrganisationRole.member_id) == viewer.member_id,
+        col(OrganisationRole.role).in_(("owner", "admin")),
     )
     return or_(public, belongs, manages)
 
@@ -215,36 +218,36 @@ def readable_hubs(viewer: Principal) -> Any:
 async def hubs_by_ids(session: AsyncSession, ids: Sequence[int], viewer: Principal) -> list[Hub]:
     if not ids:
         return []
-    stmt = select(Hub).where(Hub.id.in_(ids), readable_hubs(viewer))
+    stmt = select(Hub).where(col(Hub.id).in_(ids), readable_hubs(viewer))
     return list((await session.execute(stmt)).scalars())
 
 
 async def hub_by_slug(session: AsyncSession, slug: str, viewer: Principal) -> Hub | None:
-    stmt = select(Hub).where(Hub.slug == slug.lower(), readable_hubs(viewer))
+    stmt = select(Hub).where(col(Hub.slug) == slug.lower(), readable_hubs(viewer))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def hubs_matching(viewer: Principal, organisation_id: int | None) -> Select[Any]:
     stmt = select(Hub).where(readable_hubs(viewer))
     if organisation_id is not None:
-        stmt = stmt.where(Hub.organisation_id == organisation_id)
+        stmt = stmt.where(col(Hub.organisation_id) == organisation_id)
     return stmt
 
 
 async def hub_membership(session: AsyncSession, hub_id: int, member_id: int) -> HubMembership | None:
-    stmt = select(HubMembership).where(HubMembership.hub_id == hub_id, HubMembership.member_id == member_id)
+    stmt = select(HubMembership).where(col(HubMembership.hub_id) == hub_id, col(HubMembership.member_id) == member_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def hub_memberships_of(hub_id: int, state: str) -> Select[Any]:
-    return select(HubMembership).where(HubMembership.hub_id == hub_id, HubMembership.state == state)
+    return select(HubMembership).where(col(HubMembership.hub_id) == hub_id, col(HubMembership.state) == state)
 
 
 async def count_hub_admins(session: AsyncSession, hub_id: int) -> int:
     stmt = select(func.count()).where(
-        HubMembership.hub_id == hub_id,
-        HubMembership.role == "admin",
-        HubMembership.state == "active",
+        col(HubMembership.hub_id) == hub_id,
+        col(HubMembership.role) == "admin",
+        col(HubMembership.state) == "active",
     )
     return (await session.execute(stmt)).scalar_one()
 
@@ -254,9 +257,9 @@ async def count_hub_admins(session: AsyncSession, hub_id: int) -> int:
 
 async def follow_row(session: AsyncSession, follower_id: int, target_type: str, target_id: int) -> Follow | None:
     stmt = select(Follow).where(
-        Follow.follower_id == follower_id,
-        Follow.target_type == target_type,
-        Follow.target_id == target_id,
+        col(Follow.follower_id) == follower_id,
+        col(Follow.target_type) == target_type,
+        col(Follow.target_id) == target_id,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -267,31 +270,31 @@ def not_blocked_between(viewer_id: int | None, member_col: Any) -> Any:
         return True
     return ~exists().where(
         or_(
-            and_(Block.blocker_id == member_col, Block.blocked_id == viewer_id),
-            and_(Block.blocker_id == viewer_id, Block.blocked_id == member_col),
+            and_(col(Block.blocker_id) == member_col, col(Block.blocked_id) == viewer_id),
+            and_(col(Block.blocker_id) == viewer_id, col(Block.blocked_id) == member_col),
         )
     )
 
 
-def followers_of(target_type: str, target_id: int, viewer_id: int | None) -> Select[Any]:
+def followers_of(target_type: str, target_id: int, viewer_id: int | None) -> Select[int, Member]:
     return (
-        select(Follow.id, Member)
-        .join(Member, Member.id == Follow.follower_id)
-        .where(Follow.target_type == target_type, Follow.target_id == target_id)
-        .where(not_blocked_between(viewer_id, Member.id))
+        select(col(Follow.id), Member)
+        .join(Member, col(Member.id) == col(Follow.follower_id))
+        .where(col(Follow.target_type) == target_type, col(Follow.target_id) == target_id)
+        .where(not_blocked_between(viewer_id, col(Member.id)))
     )
 
 
 def following_of(member_id: int, target_type: str) -> Select[Any]:
-    return select(Follow).where(Follow.follower_id == member_id, Follow.target_type == target_type)
+    return select(Follow).where(col(Follow.follower_id) == member_id, col(Follow.target_type) == target_type)
 
 
 async def block_between(session: AsyncSession, a: int, b: int) -> bool:
     stmt = select(
         exists().where(
             or_(
-                and_(Block.blocker_id == a, Block.blocked_id == b),
-                and_(Block.blocker_id == b, Block.blocked_id == a),
+                and_(col(Block.blocker_id) == a, col(Block.blocked_id) == b),
+                and_(col(Block.blocker_id) == b, col(Block.blocked_id) == a),
             )
         )
     )
@@ -299,12 +302,12 @@ async def block_between(session: AsyncSession, a: int, b: int) -> bool:
 
 
 async def block_row(session: AsyncSession, blocker_id: int, blocked_id: int) -> Block | None:
-    stmt = select(Block).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+    stmt = select(Block).where(col(Block.blocker_id) == blocker_id, col(Block.blocked_id) == blocked_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def mute_row(session: AsyncSession, muter_id: int, muted_id: int) -> Mute | None:
-    stmt = select(Mute).where(Mute.muter_id == muter_id, Mute.muted_id == muted_id)
+    stmt = select(Mute).where(col(Mute.muter_id) == muter_id, col(Mute.muted_id) == muted_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -312,7 +315,7 @@ async def hidden_member_ids(session: AsyncSession, viewer_id: int, ids: Sequence
     """Of `ids`, the members who blocked the viewer: to them the viewer stays invisible."""
     if not ids:
         return set()
-    stmt = select(Block.blocker_id).where(Block.blocked_id == viewer_id, Block.blocker_id.in_(ids))
+    stmt = select(col(Block.blocker_id)).where(col(Block.blocked_id) == viewer_id, col(Block.blocker_id).in_(ids))
     return set((await session.execute(stmt)).scalars())
 
 
@@ -330,46 +333,48 @@ async def relations(
         "muting": set(),
     }
     if member_ids:
-        q = select(Follow.target_id).where(
-            Follow.follower_id == viewer_id,
-            Follow.target_type == "member",
-            Follow.target_id.in_(member_ids),
+        q = select(col(Follow.target_id)).where(
+            col(Follow.follower_id) == viewer_id,
+            col(Follow.target_type) == "member",
+            col(Follow.target_id).in_(member_ids),
         )
         out["following"] = set((await session.execute(q)).scalars())
-        q = select(Follow.follower_id).where(
-            Follow.target_id == viewer_id,
-            Follow.target_type == "member",
-            Follow.follower_id.in_(member_ids),
+        q = select(col(Follow.follower_id)).where(
+            col(Follow.target_id) == viewer_id,
+            col(Follow.target_type) == "member",
+            col(Follow.follower_id).in_(member_ids),
         )
         out["followed_by"] = set((await session.execute(q)).scalars())
-        q = select(Block.blocked_id).where(Block.blocker_id == viewer_id, Block.blocked_id.in_(member_ids))
+        q = select(col(Block.blocked_id)).where(
+            col(Block.blocker_id) == viewer_id, col(Block.blocked_id).in_(member_ids)
+        )
         out["blocking"] = set((await session.execute(q)).scalars())
-        q = select(Mute.muted_id).where(Mute.muter_id == viewer_id, Mute.muted_id.in_(member_ids))
+        q = select(col(Mute.muted_id)).where(col(Mute.muter_id) == viewer_id, col(Mute.muted_id).in_(member_ids))
         out["muting"] = set((await session.execute(q)).scalars())
     out["org_following"] = set()
     out["org_roles"] = {}
     if org_ids:
-        q = select(Follow.target_id).where(
-            Follow.follower_id == viewer_id,
-            Follow.target_type == "organisation",
-            Follow.target_id.in_(org_ids),
+        q = select(col(Follow.target_id)).where(
+            col(Follow.follower_id) == viewer_id,
+            col(Follow.target_type) == "organisation",
+            col(Follow.target_id).in_(org_ids),
         )
         out["org_following"] = set((await session.execute(q)).scalars())
-        q2 = select(OrganisationRole.organisation_id, OrganisationRole.role).where(
-            OrganisationRole.member_id == viewer_id, OrganisationRole.organisation_id.in_(org_ids)
+        q2 = select(col(OrganisationRole.organisation_id), col(OrganisationRole.role)).where(
+            col(OrganisationRole.member_id) == viewer_id, col(OrganisationRole.organisation_id).in_(org_ids)
         )
         out["org_roles"] = {org: role for org, role in (await session.execute(q2)).all()}
     out["hub_following"] = set()
     out["hub_memberships"] = {}
     if hub_ids:
-        q = select(Follow.target_id).where(
-            Follow.follower_id == viewer_id,
-            Follow.target_type == "hub",
-            Follow.target_id.in_(hub_ids),
+        q = select(col(Follow.target_id)).where(
+            col(Follow.follower_id) == viewer_id,
+            col(Follow.target_type) == "hub",
+            col(Follow.target_id).in_(hub_ids),
         )
         out["hub_following"] = set((await session.execute(q)).scalars())
-        q3 = select(HubMembership.hub_id, HubMembership.role, HubMembership.state).where(
-            HubMembership.member_id == viewer_id, HubMembership.hub_id.in_(hub_ids)
+        q3 = select(col(HubMembership.hub_id), col(HubMembership.role), col(HubMembership.state)).where(
+            col(HubMembership.member_id) == viewer_id, col(HubMembership.hub_id).in_(hub_ids)
         )
         out["hub_memberships"] = {h: (r, s) for h, r, s in (await session.execute(q3)).all()}
     return out
@@ -377,13 +382,13 @@ async def relations(
 
 async def delete_follows_between(session: AsyncSession, a: int, b: int) -> list[Follow]:
     stmt = select(Follow).where(
-        Follow.target_type == "member",
+        col(Follow.target_type) == "member",
         or_(
-            and_(Follow.follower_id == a, Follow.target_id == b),
-            and_(Follow.follower_id == b, Follow.target_id == a),
+            and_(col(Follow.follower_id) == a, col(Follow.target_id) == b),
+            and_(col(Follow.follower_id) == b, col(Follow.target_id) == a),
         ),
     )
     rows = list((await session.execute(stmt)).scalars())
     if rows:
-        await session.execute(delete(Follow).where(Follow.id.in_([r.id for r in rows])))
+        await session.execute(delete(Follow).where(col(Follow.id).in_([r.id for r in rows])))
     return rows

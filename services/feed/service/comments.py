@@ -29,7 +29,7 @@ async def _visible_target(session: AsyncSession, actor: Principal, target_type: 
     if not await repo.readable_entry(session, actor, target_id):
         raise NotFound(f"no such {target_type}", field="targetId")
     # Locked: its counters change in this transaction, and concurrent writers must queue.
-    target = await session.get(_MODELS[target_type], target_id, with_for_update=True)
+    target: Post | Event | None = await session.get(_MODELS[target_type], target_id, with_for_update=True)
     if target is None or target.deleted_at is not None:
         raise NotFound(f"no such {target_type}", field="targetId")
     return target
@@ -53,7 +53,10 @@ async def create_comment(session: AsyncSession, graph: GraphClient, actor: Princ
         raise Forbidden("you cannot comment here")
     parent = None
     if data.parent_id is not None:
-        parent = await visible_comment(session, actor, data.parent_id)
+        try:
+            parent = await visible_comment(session, actor, data.parent_id)
+        except NotFound as exc:
+            raise NotFound("no such comment to reply to", field="parentId") from exc
         if (parent.target_type, parent.target_id) != (data.target_type, data.target_id) or parent.deleted_at:
             raise BadUserInput("reply to a comment on the same item", field="parentId")
         if parent.parent_id is not None:
@@ -115,7 +118,7 @@ async def delete_comment(session: AsyncSession, graph: GraphClient, actor: Princ
         raise Forbidden("only the author deletes a comment")
     if comment.deleted_at is None:
         comment.deleted_at = utcnow()
-        target = await session.get(_MODELS[comment.target_type], comment.target_id)
+        target: Post | Event | None = await session.get(_MODELS[comment.target_type], comment.target_id)
         if target is not None:
             target.comments_count = max(0, target.comments_count - 1)
         record_event(session, "comment.deleted", {"comment_id": comment.id})
@@ -123,16 +126,21 @@ async def delete_comment(session: AsyncSession, graph: GraphClient, actor: Princ
     return comment
 
 
-async def _reaction_target(session: AsyncSession, actor: Principal, target_type: str, target_id: int) -> object:
+async def _reaction_target(
+    session: AsyncSession, actor: Principal, target_type: str, target_id: int
+) -> Post | Event | Comment:
     if target_type == "comment":
-        return await visible_comment(session, actor, target_id)
+        try:
+            return await visible_comment(session, actor, target_id)
+        except NotFound as exc:
+            raise NotFound("no such comment", field="targetId") from exc
     return await _visible_target(session, actor, target_type, target_id)
 
 
 async def react(session: AsyncSession, graph: GraphClient, actor: Principal, data: c.ReactionIn) -> c.ReactionSummary:
     me = await require_writer(graph, actor)
     target = await _reaction_target(session, actor, data.target_type.value, data.target_id)
-    counts = dict(target.reaction_counts)  # type: ignore[attr-defined]
+    counts = dict(target.reaction_counts)
     row = await repo.reaction_of(session, data.target_type.value, data.target_id, me.id)
     if row is not None and row.kind == data.kind.value:
         return c.ReactionSummary(
@@ -147,7 +155,7 @@ async def react(session: AsyncSession, graph: GraphClient, actor: Principal, dat
         )
         session.add(row)
     counts[row.kind] = counts.get(row.kind, 0) + 1
-    target.reaction_counts = {k: v for k, v in counts.items() if v}  # type: ignore[attr-defined]
+    target.reaction_counts = {k: v for k, v in counts.items() if v}
     author_id = getattr(target, "author_id", None) or getattr(target, "created_by", None)
     record_event(
         session,
@@ -163,7 +171,7 @@ async def react(session: AsyncSession, graph: GraphClient, actor: Principal, dat
     await session.flush()
     return c.ReactionSummary(
         target_type=row.target_type, target_id=row.target_id, counts=target.reaction_counts, viewer_reaction=row.kind
-    )  # type: ignore[attr-defined]
+    )
 
 
 async def unreact(
@@ -172,10 +180,10 @@ async def unreact(
     me = await require_writer(graph, actor)
     target = await _reaction_target(session, actor, data.target_type.value, data.target_id)
     row = await repo.reaction_of(session, data.target_type.value, data.target_id, me.id)
-    counts = dict(target.reaction_counts)  # type: ignore[attr-defined]
+    counts = dict(target.reaction_counts)
     if row is not None:
         counts[row.kind] = max(0, counts.get(row.kind, 0) - 1)
-        target.reaction_counts = {k: v for k, v in counts.items() if v}  # type: ignore[attr-defined]
+        target.reaction_counts = {k: v for k, v in counts.items() if v}
         await session.delete(row)
         await session.flush()
     return c.ReactionSummary(
@@ -183,4 +191,4 @@ async def unreact(
         target_id=data.target_id,
         counts=target.reaction_counts,
         viewer_reaction=None,
-    )  # type: ignore[attr-defined]
+    )

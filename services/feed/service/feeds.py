@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.feed import contracts as c
 from services.feed import repository as repo
@@ -54,7 +55,7 @@ async def hub_resources(
     if kind is not None and kind not in {k.value for k in c.PostKind}:
         raise BadUserInput("unknown post kind", field="kind")
     stmt = repo.hub_entries(actor, hub_id, item_type="post")
-    stmt = stmt.where(Entry.kind == kind) if kind else stmt.where(Entry.kind != "update")
+    stmt = stmt.where(col(Entry.kind) == kind) if kind else stmt.where(col(Entry.kind) != "update")
     return await _page_entries(session, stmt, Entry.id, req)
 
 
@@ -86,7 +87,7 @@ async def upcoming(session: AsyncSession, actor: Principal, flt: c.UpcomingFilte
     # An early startsAfter never brings back what is over.
     stmt = repo.upcoming_events(actor, flt.hub_id, flt.organisation_id, flt.county_code, utcnow(), flt.starts_before)
     if flt.starts_after is not None:
-        stmt = stmt.where(Event.starts_at >= flt.starts_after)
+        stmt = stmt.where(col(Event.starts_at) >= flt.starts_after)
     page = await paginate(session, stmt, Event.start_key, lambda r: r[0].start_key, req, descending=False)
     return c.EventPage(
         items=[c.EventOut.model_validate(r[0]) for r in page.rows],
@@ -135,9 +136,15 @@ async def rsvps(
     else:
         await require_organiser_view(session, graph, actor, event_id)
     descending = False
-    key = Rsvp.queued_at if status == "waitlisted" else Rsvp.id
+    waitlisted = status == "waitlisted"
+    key = col(Rsvp.queued_at) if waitlisted else col(Rsvp.id)
     page = await paginate(
-        session, repo.rsvps_of(event_id, status), key, lambda r: getattr(r[0], key.key), req, descending=descending
+        session,
+        repo.rsvps_of(event_id, status),
+        key,
+        lambda r: r[0].queued_at if waitlisted else r[0].id,
+        req,
+        descending=descending,
     )
     return c.RsvpPage(
         items=[await rsvp_out(session, r[0]) for r in page.rows],

@@ -90,18 +90,18 @@ async def block(session: AsyncSession, actor: Principal, member_id: int) -> Bloc
     existing = await repo.block_row(session, me.id, member_id)
     if existing is not None:
         return existing
-    for row in await repo.delete_follows_between(session, me.id, member_id):
+    for follow in await repo.delete_follows_between(session, me.id, member_id):
         # delete_follows_between already removed the rows; keep counts and events right.
-        await repo.bump(session, Member, row.target_id, "followers_count", -1)
-        await repo.bump(session, Member, row.follower_id, "following_count", -1)
+        await repo.bump(session, Member, follow.target_id, "followers_count", -1)
+        await repo.bump(session, Member, follow.follower_id, "following_count", -1)
         record_event(
             session,
             "follow.deleted",
             {
-                "follow_id": row.id,
-                "follower_id": row.follower_id,
+                "follow_id": follow.id,
+                "follower_id": follow.follower_id,
                 "target_type": "member",
-                "target_id": row.target_id,
+                "target_id": follow.target_id,
             },
         )
     row = Block(blocker_id=me.id, blocked_id=member_id)

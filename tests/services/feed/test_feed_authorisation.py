@@ -399,7 +399,7 @@ async def test_only_hub_admins_pin_at_most_three_pinned_first(api: Api) -> None:
     for p in posts[:3]:
         assert (await owner.ok(PIN, {"id": p}))["pinPost"]["post"]["isPinned"] is True
     body = await owner.gql(PIN, {"id": posts[3]})
-    assert user_errors(body, "pinPost") == [("postId", "BAD_USER_INPUT")]
+    assert user_errors(body, "pinPost") == [("id", "BAD_USER_INPUT")]
     assert "3" in body["data"]["pinPost"]["userErrors"][0]["message"]
     # Pinning what is already pinned changes nothing and is no error.
     assert (await owner.ok(PIN, {"id": posts[0]}))["pinPost"]["post"]["isPinned"] is True
@@ -428,7 +428,7 @@ async def test_posts_outside_a_hub_cannot_be_pinned(api: Api) -> None:
     owner, _, _ = await make_hub(api)
     own = await post(owner)
     body = await owner.gql(PIN, {"id": own["id"]})
-    assert user_errors(body, "pinPost") == [("postId", "BAD_USER_INPUT")]
+    assert user_errors(body, "pinPost") == [("id", "BAD_USER_INPUT")]
 
 
 # --- suspension and token scopes ------------------------------------------------------------------------
@@ -695,9 +695,9 @@ async def test_blocks_hide_both_ways_until_unblocked(api: Api) -> None:
         assert [r["author"]["handle"] for r in reply_authors] == [viewer.handle], viewer.handle
         # Nor reacting to or replying to the other's comment.
         body = await viewer.gql(REACT, {"t": their_comment["id"]})
-        assert user_errors(body, "react") == [("commentId", "NOT_FOUND")], body
+        assert user_errors(body, "react") == [("targetId", "NOT_FOUND")], body
         body = await viewer.gql(reply, {"t": pc["id"], "p": their_comment["id"]})
-        assert user_errors(body, "createComment") == [("commentId", "NOT_FOUND")], body
+        assert user_errors(body, "createComment") == [("parentId", "NOT_FOUND")], body
         # No commenting on or reacting to the other's post, nor replying to their comment.
         body = await viewer.gql(COMMENT, {"t": theirs["id"], "b": "Hallå?"})
         assert (error_code(body) if body.get("errors") else user_errors(body, "createComment")[0][1]) in (

@@ -176,13 +176,23 @@ def _target(global_id: str, allowed: dict[str, str]) -> tuple[str, int]:
     return allowed[kind], raw
 
 
+def _by_id(errors: list[UserError], service_field: str) -> list[UserError]:
+    """Mutations on an existing item take it as `id`; the service names it e.g. postId."""
+    for error in errors:
+        if error.field == service_field:
+            error.field = "id"
+    return errors
+
+
 async def _post(work: Any) -> PostPayload:
     post, errors = await attempt(work)
+    _by_id(errors, "postId")
     return PostPayload(post=Post.from_out(post) if post else None, user_errors=errors)
 
 
 async def _event(work: Any) -> EventPayload:
     event, errors = await attempt(work)
+    _by_id(errors, "eventId")
     for error in errors:
         if error.field == "timezone":  # the service's name for timeZone
             error.field = "timeZone"
@@ -191,6 +201,7 @@ async def _event(work: Any) -> EventPayload:
 
 async def _comment(work: Any) -> CommentPayload:
     comment, errors = await attempt(work)
+    _by_id(errors, "commentId")
     return CommentPayload(comment=Comment.from_out(comment) if comment else None, user_errors=errors)
 
 

@@ -302,7 +302,7 @@ class Event(Node):
         page = await info.context.feed.rsvps(
             info.context.viewer,
             self.raw_id,
-            status.value if status else None,
+            status.value if status else None,  # type: ignore[attr-defined]
             page_request(first, after, last, before),
         )
         return connection(page, [Rsvp.from_out(r) for r in page.items])

@@ -90,7 +90,10 @@ class Hub(Node):
         before: str | None = None,
     ) -> Connection[HubMembership]:
         page = await info.context.graph.hub_members(
-            info.context.viewer, self.raw_id, state.value, page_request(first, after, last, before)
+            info.context.viewer,
+            self.raw_id,
+            state.value,  # type: ignore[attr-defined]
+            page_request(first, after, last, before),
         )
         found = await info.context.loaders.member.load_many([r.member_id for r in page.items])
         nodes = [HubMembership.from_out(r, m) if m else None for r, m in zip(page.items, found, strict=True)]
@@ -121,7 +124,10 @@ class Hub(Node):
         before: str | None = None,
     ) -> FeedItemConnection:
         page = await info.context.feed.hub_resources(
-            info.context.viewer, self.raw_id, kind.value if kind else None, page_request(first, after, last, before)
+            info.context.viewer,
+            self.raw_id,
+            kind.value if kind else None,  # type: ignore[attr-defined]
+            page_request(first, after, last, before),
         )
         return feed_connection(page)
 

@@ -35,7 +35,12 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         from services.gateway.graphql.feed.types import Comment, Event, Post
 
         item = await getattr(loaders, kind.lower()).load(raw)
-        return {"Post": Post, "Event": Event, "Comment": Comment}[kind].from_out(item) if item else None
+        feed_types: dict[str, type[Post] | type[Event] | type[Comment]] = {
+            "Post": Post,
+            "Event": Event,
+            "Comment": Comment,
+        }
+        return feed_types[kind].from_out(item) if item else None
     if kind == "OrganisationInvitation":
         if info.context.viewer.member_id is None:
             return None

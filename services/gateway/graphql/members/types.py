@@ -76,8 +76,8 @@ class Member(Node):
     avatar_url: str | None
     skills: list[str]
     links: list[Link]
-    language: Language
-    platform_role: PlatformRole
+    language: Language  # type: ignore[valid-type]
+    platform_role: PlatformRole  # type: ignore[valid-type]
     is_suspended: bool
     followers_count: int
     following_count: int
@@ -280,7 +280,7 @@ class Viewer:
     async def invitations(
         self,
         info: Info,
-        status: InvitationStatus | None = None,
+        status: InvitationStatus | None = None,  # type: ignore[valid-type]
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -289,7 +289,9 @@ class Viewer:
         from services.gateway.graphql.organisations.types import OrganisationInvitation
 
         page = await info.context.graph.my_invitations(
-            info.context.viewer, status.value if status else None, page_request(first, after, last, before)
+            info.context.viewer,
+            status.value if status else None,  # type: ignore[attr-defined]
+            page_request(first, after, last, before),
         )
         return connection(page, [OrganisationInvitation.from_out(i) for i in page.items])
 

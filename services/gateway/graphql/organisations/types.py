@@ -177,8 +177,8 @@ class Organisation(Node):
     async def invitations(
         self,
         info: Info,
-        status: InvitationStatus | None = None,
-        first: int | None = None,  # type: ignore[valid-type]
+        status: InvitationStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
@@ -186,7 +186,7 @@ class Organisation(Node):
         page = await info.context.graph.organisation_invitations(
             info.context.viewer,
             self.raw_id,
-            status.value if status else None,
+            status.value if status else None,  # type: ignore[attr-defined]
             page_request(first, after, last, before),
         )
         return connection(page, [OrganisationInvitation.from_out(i) for i in page.items])
