@@ -97,7 +97,9 @@ def ids_param(ids: Annotated[str, Query(max_length=12000)]) -> list[int]:
 
 
 Actor = Annotated[Principal, Depends(caller)]
-Session = Annotated[AsyncSession, Depends(unit_of_work)]
+# Function scope: the unit of work commits before the response is sent, so a caller that
+# got an answer can read its own write (request scope would commit after sending).
+Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 Page = Annotated[PageRequest, Depends(page_params)]
 Ids = Annotated[list[int], Depends(ids_param)]
 
