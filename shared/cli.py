@@ -59,12 +59,14 @@ def serve(
         raise typer.BadParameter("choose gateway, graph or feed", param_hint="--service")
     if service == "feed" and not settings.graph_url:
         raise typer.BadParameter("the feed service on its own needs HUBBEN_GRAPH_URL", param_hint="--service")
-    relays_here = service == "gateway" and not settings.graph_url and not settings.feed_url
-    if relays_here and workers > 1:
-        # Each process would run its own outbox relay, and two relays can apply events out of order.
+    jobs_here = (
+        service == "gateway" and not settings.graph_url and not settings.feed_url and settings.run_jobs_in_process
+    )
+    if jobs_here and workers > 1 and not settings.redis_url:
+        # Without Redis each process would run jobs from memory only; with it, arq shares them.
         raise typer.BadParameter(
-            "with the services in-process, run one worker process; to scale out, run the services "
-            "on their own (HUBBEN_GRAPH_URL, HUBBEN_FEED_URL) with one `hubben worker`",
+            "with jobs in-process and no Redis, run one worker process; to scale out, set HUBBEN_REDIS_URL "
+            "(and optionally run `hubben worker` with HUBBEN_RUN_JOBS_IN_PROCESS=false)",
             param_hint="--workers",
         )
     # The services this process runs itself, and so whose databases it must find migrated.
@@ -101,13 +103,15 @@ async def _seed_demo(settings: Settings) -> None:
 
 @app.command()
 def worker() -> None:
-    """Deliver events between services that run in separate processes (run exactly one)."""
+    """Run jobs: relay every service's outbox and, with Redis, work arq's queue (run one or more)."""
     from shared.worker import main
 
     settings = get_settings()
     if not settings.embedded:
         _check_migrated(settings, SERVICES)
-    console.print("Hubben worker: delivering graph events to the feed service")
+    console.print(
+        "Hubben worker: " + ("arq jobs on " + settings.redis_url if settings.redis_url else "jobs in-process")
+    )
     main(settings)
 
 

@@ -44,6 +44,33 @@ class Settings(BaseSettings):
     email_token_ttl_hours: int = 24
     password_reset_ttl_minutes: int = 60
 
+    # Jobs: attempts before a job is parked in the dead-letter table, the first retry's
+    # delay (doubling each time, at most a minute) and how long one run may take.
+    job_max_tries: int = Field(default=6, ge=1, le=50)
+    job_retry_seconds: float = Field(default=0.5, gt=0, le=60)
+    job_timeout_seconds: int = Field(default=60, ge=1, le=3600)
+    # Run the outbox relays and jobs inside `hubben serve` (the one-machine default);
+    # false when `hubben worker` processes do it.
+    run_jobs_in_process: bool = True
+
+    # Home timelines: entries kept per member in Redis, followers per fan-out batch, and
+    # the follower count above which a source is merged in on read instead of fanned out.
+    timeline_cap: int = Field(default=800, ge=10, le=100_000)
+    fanout_batch: int = Field(default=1000, ge=1, le=100_000)
+    fanout_max_followers: int = Field(default=10_000, ge=1)
+
+    # Email. An empty smtp_host writes mails to the log instead of sending them.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Hubben <noreply@hubben.local>"
+    # Local hour (Europe/Stockholm) at which the daily digest goes out.
+    digest_hour: int = Field(default=7, ge=0, le=23)
+
     public_url: str = "http://127.0.0.1:8000"
     demo_data: bool = True
     environment: Literal["development", "production", "test"] = "development"

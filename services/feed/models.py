@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.database import UTCDateTime, utcnow
 from shared.ids import new_id
-from shared.outbox import OutboxEvent
+from shared.outbox import FailedJob, OutboxEvent
 
 
 def _id() -> Any:
@@ -226,6 +226,99 @@ class HandledEvent(SQLModel, table=True):
     handled_at: datetime = _created()
 
 
+class CopyVersion(SQLModel, table=True):
+    """The newest graph event applied to one copied fact (a follow, block, mute or hub
+    membership), so events that arrive out of order never undo a newer one."""
+
+    __tablename__ = "copy_version"
+
+    key: str = Field(sa_column=Column(String(120), primary_key=True))
+    version: int = Field(sa_type=BigInteger)
+
+
+class SourceStats(SQLModel, table=True):
+    """Followers per followed source (hub, organisation, member): tells fan-out which
+    sources are too widely followed to fan out and are merged into timelines on read."""
+
+    __tablename__ = "source_stats"
+
+    target_type: str = Field(sa_column=Column(String(12), primary_key=True))
+    target_id: int = Field(sa_type=BigInteger, primary_key=True)
+    followers: int = Field(default=0)
+
+
+class Notification(SQLModel, table=True):
+    """One notice to one member. `group_key` names the effect it reports ("follow:<id>",
+    "mention:post:<id>"), or the group it gathers ("reaction:post:<id>": Anna and 3
+    others), and is unique per recipient, so a redelivered event adds nothing."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "group_key"),
+        Index("ix_notification_recipient_sort", "recipient_id", "sort_key"),
+    )
+
+    id: int = _id()
+    recipient_id: int = Field(sa_type=BigInteger)
+    kind: str = Field(max_length=32)
+    group_key: str = Field(max_length=120)
+    subject_type: str | None = Field(default=None, max_length=12)
+    subject_id: int | None = Field(default=None, sa_type=BigInteger)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)  # the latest actor
+    actors_count: int = Field(default=1)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Moves up when a group gains an actor; pages are ordered by it.
+    sort_key: int = Field(default_factory=new_id, sa_type=BigInteger)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    read_at: datetime | None = _when()
+    # Immediate mail sent; included in a digest.
+    emailed_at: datetime | None = _when()
+    digested_at: datetime | None = _when()
+
+
+class NotificationActor(SQLModel, table=True):
+    __tablename__ = "notification_actor"
+
+    notification_id: int = Field(sa_type=BigInteger, primary_key=True)
+    actor_id: int = Field(sa_type=BigInteger, primary_key=True)
+    created_at: datetime = _created()
+
+
+class NotificationPreference(SQLModel, table=True):
+    """A member's choice for one kind of notification; no row means the kind's default."""
+
+    __tablename__ = "notification_preference"
+
+    member_id: int = Field(sa_type=BigInteger, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), primary_key=True))
+    in_app: bool = Field(sa_column=Column(Boolean, nullable=False))
+    email: str = Field(max_length=10)  # off, immediate, digest
+
+
+class Bell(SQLModel, table=True):
+    """A member asked to hear of every new post or event from a hub or organisation."""
+
+    __tablename__ = "bell"
+    __table_args__ = (Index("ix_bell_target", "target_type", "target_id", "member_id"),)
+
+    member_id: int = Field(sa_type=BigInteger, primary_key=True)
+    target_type: str = Field(sa_column=Column(String(12), primary_key=True))
+    target_id: int = Field(sa_type=BigInteger, primary_key=True)
+    created_at: datetime = _created()
+
+
+class EmailDelivery(SQLModel, table=True):
+    """A mail that went out, under the key of what caused it, so it goes out once."""
+
+    __tablename__ = "email_delivery"
+
+    key: str = Field(sa_column=Column(String(160), primary_key=True))
+    member_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    template: str = Field(max_length=40)
+    sent_at: datetime = _created()
+
+
 TABLES = [
     OutboxEvent,
     Post,
@@ -241,4 +334,12 @@ TABLES = [
     HubCopy,
     HubMemberCopy,
     HandledEvent,
+    FailedJob,
+    CopyVersion,
+    SourceStats,
+    Notification,
+    NotificationActor,
+    NotificationPreference,
+    Bell,
+    EmailDelivery,
 ]

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, false, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.feed.models import (
     BlockCopy,
     Comment,
+    CopyVersion,
     Entry,
     Event,
     FollowCopy,
@@ -21,6 +23,7 @@ from services.feed.models import (
     Post,
     Reaction,
     Rsvp,
+    SourceStats,
     Tagging,
 )
 from shared.auth import Principal
@@ -239,6 +242,46 @@ async def reactions_of_viewer(
 
 
 # --- copies of graph facts -------------------------------------------------------------------
+
+
+async def newer(session: AsyncSession, key: str, version: int) -> bool:
+    """Record `version` as the newest applied to `key`, unless a newer one already was."""
+    row = await session.get(CopyVersion, key, with_for_update=True)
+    if row is None:
+        try:
+            async with session.begin_nested():
+                session.add(CopyVersion(key=key, version=version))
+        except IntegrityError:  # a concurrent first writer: compare with theirs
+            row = await session.get(CopyVersion, key, with_for_update=True, populate_existing=True)
+            assert row is not None
+        else:
+            return True
+    if row.version >= version:
+        return False
+    row.version = version
+    return True
+
+
+async def delete_follow_copy(session: AsyncSession, follower_id: int, target_type: str, target_id: int) -> int:
+    """Remove the copy of a follow; 1 if there was one."""
+    result = await session.execute(
+        delete(FollowCopy).where(
+            col(FollowCopy.follower_id) == follower_id,
+            col(FollowCopy.target_type) == target_type,
+            col(FollowCopy.target_id) == target_id,
+        )
+    )
+    return 1 if result.rowcount else 0  # type: ignore[attr-defined]
+
+
+async def bump_followers(session: AsyncSession, target_type: str, target_id: int, delta: int) -> None:
+    if not delta:
+        return
+    row = await session.get(SourceStats, (target_type, target_id), with_for_update=True)
+    if row is None:
+        session.add(SourceStats(target_type=target_type, target_id=target_id, followers=max(delta, 0)))
+    else:
+        row.followers = max(row.followers + delta, 0)
 
 
 async def already_handled(session: AsyncSession, key: str) -> bool:

@@ -25,10 +25,11 @@ from services.gateway.public import router as public_router
 from services.graph.api import create_app as create_graph_app
 from services.graph.client import GraphClient
 from shared.auth import TokenCodec, load_key_pair
+from shared.broker import Broker, MemoryBroker, RedisBroker
 from shared.errors import DomainError
 from shared.settings import Settings
 from shared.web import BodyLimitMiddleware
-from shared.worker import graph_relay
+from shared.worker import JobHost
 
 log = structlog.get_logger("hubben.gateway")
 
@@ -77,7 +78,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.codec = codec
             app.state.settings = settings
             app.state.graph_app = app.state.feed_app = None
-            app.state.relays = []
             if settings.graph_url:
                 graph = GraphClient.remote(settings.graph_url, codec)
             else:
@@ -96,24 +96,36 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.feed_app = feed_app
             stack.push_async_callback(feed.aclose)
             app.state.feed = feed
-            if app.state.graph_app is not None and app.state.feed_app is not None:
-                # One process: graph events reach the feed through the in-process relay.
-                relay = graph_relay(app.state.graph_app.state.sessionmaker, app.state.feed_app.state.sessionmaker)
-                app.state.graph_app.state.on_commit = relay.wake.set
-                app.state.relays = [relay]
-                task = asyncio.create_task(relay.run(), name="graph-outbox-relay")
-                stack.push_async_callback(_cancel, task)
-            if settings.demo_data and settings.embedded and app.state.relays:
-                from services.feed.demo import seed_if_empty
-
-                await app.state.relays[0].drain()  # the feed first learns the demo hub's members
-                await seed_if_empty(feed, graph)
             app.state.redis = None
             if settings.redis_url:
                 import redis.asyncio as aioredis
 
                 app.state.redis = aioredis.from_url(settings.redis_url)
                 stack.push_async_callback(app.state.redis.aclose)
+            broker: Broker = RedisBroker(app.state.redis) if app.state.redis is not None else MemoryBroker()
+            stack.push_async_callback(broker.close)
+            app.state.broker = broker
+            app.state.jobs = None
+            local = app.state.graph_app is not None and app.state.feed_app is not None
+            if local and settings.run_jobs_in_process:
+                # One process: this process relays the outboxes and runs the jobs.
+                host = JobHost(
+                    settings,
+                    {"graph": app.state.graph_app.state.sessionmaker, "feed": app.state.feed_app.state.sessionmaker},
+                    graph=graph,
+                    codec=codec,
+                    broker=broker,
+                )
+                await host.start()
+                stack.push_async_callback(host.stop)
+                app.state.jobs = host
+                app.state.graph_app.state.on_commit = lambda: host.wake("graph")
+                app.state.feed_app.state.on_commit = lambda: host.wake("feed")
+                if settings.demo_data and settings.embedded:
+                    from services.feed.demo import seed_if_empty
+
+                    await host.drain()  # the feed first learns the demo hub's members
+                    await seed_if_empty(feed, graph)
             yield
 
     app = FastAPI(title="Hubben", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.database import UTCDateTime, utcnow
 from shared.ids import new_id
-from shared.outbox import OutboxEvent  # noqa: F401  (the outbox lives in this schema too)
+from shared.outbox import FailedJob, OutboxEvent  # the outbox and failed jobs live in this schema too
 
 
 def _id() -> Any:
@@ -215,6 +215,7 @@ class Mute(SQLModel, table=True):
 
 TABLES = [
     OutboxEvent,
+    FailedJob,
     Member,
     Credential,
     RefreshToken,
