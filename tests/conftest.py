@@ -167,10 +167,17 @@ class Session:
 def make_settings(backend: str, tmp: Path) -> Settings:
     common: dict[str, Any] = {"var_dir": tmp, "demo_data": False, "environment": "test"}
     if backend == "postgres":
+        # The production shape: PostgreSQL, with jobs on arq and timelines in Redis. SQLite
+        # runs the embedded default: jobs in-process, no Redis.
         return Settings(
-            **common, database_url=PG_URL, database_schema_prefix=f"t{uuid.uuid4().hex[:10]}_", database_pool_size=5
+            **common,
+            database_url=PG_URL,
+            database_schema_prefix=f"t{uuid.uuid4().hex[:10]}_",
+            database_pool_size=5,
+            redis_url=REDIS_URL,
+            job_retry_seconds=0.05,
         )
-    return Settings(**common)
+    return Settings(**common, job_retry_seconds=0.05)
 
 
 SERVICES = ("graph", "feed")
@@ -204,6 +211,7 @@ async def _drop_schema(settings: Settings) -> None:
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres":
         require_server("PostgreSQL", "127.0.0.1", 5432)
+        require_server("Redis", "127.0.0.1", 6379)
     return request.param  # type: ignore[no-any-return]
 
 
@@ -236,9 +244,15 @@ async def _empty_tables(app: Any) -> None:
                     await conn.execute(text(f'DELETE FROM "{n}"'))
 
 
+async def _flush_redis(app: Any) -> None:
+    if app.state.redis is not None:
+        await app.state.redis.flushdb()
+
+
 @pytest.fixture
 async def api(running_app: Any, backend: str) -> AsyncIterator[Api]:
     await _empty_tables(running_app)
+    await _flush_redis(running_app)
     transport = httpx.ASGITransport(app=running_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hubben.test") as http:
         yield Api(http=http, app=running_app, backend=backend)
