@@ -25,6 +25,7 @@ from shared.settings import Settings
 
 ALGORITHM = "RS256"
 INTERNAL_AUDIENCE = "hubben-internal"
+UNSUBSCRIBE_AUDIENCE = "hubben-unsubscribe"
 SCOPES = ("read", "write", "moderate")
 PAT_PREFIX = "hbp_"
 REFRESH_PREFIX = "hbr_"
@@ -189,6 +190,37 @@ class TokenCodec:
             service=str(claims.get("svc") or ""),
             token_kind=str(claims.get("kind") or "anonymous"),
         )
+
+    def issue_unsubscribe_token(self, member_id: int, kind: str) -> str:
+        """The token of a mail's unsubscribe link: names the member and the kind of mail.
+        It does not expire (a link in an old mail must still work) and says nothing secret;
+        the signature is what keeps anyone from unsubscribing somebody else."""
+        return self._sign(
+            {
+                "iss": self.settings.jwt_issuer,
+                "aud": UNSUBSCRIBE_AUDIENCE,
+                "sub": str(member_id),
+                "kind": kind,
+            }
+        )
+
+    def verify_unsubscribe_token(self, token: str) -> tuple[int, str]:
+        """(member id, kind) of a genuine unsubscribe token; Unauthenticated otherwise."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.keys.public_pem,
+                algorithms=[ALGORITHM],
+                audience=UNSUBSCRIBE_AUDIENCE,
+                issuer=self.settings.jwt_issuer,
+                options={"require_aud": True, "require_iss": True, "require_sub": True},
+            )
+        except (JOSEError, ValueError, TypeError) as exc:
+            raise Unauthenticated("invalid unsubscribe link") from exc
+        sub, kind = str(claims.get("sub", "")), claims.get("kind")
+        if not sub.isdigit() or not isinstance(kind, str) or not kind:
+            raise Unauthenticated("invalid unsubscribe link")
+        return int(sub), kind
 
 
 def new_secret(prefix: str = "") -> str:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from shared.database import session_scope, utcnow
+from shared.errors import BadUserInput, NotFound
 from shared.outbox import FailedJob, OutboxEvent
 
 log = structlog.get_logger("hubben.jobs")
@@ -36,6 +37,8 @@ log = structlog.get_logger("hubben.jobs")
 Job = Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]
 # arq keeps an enqueued job this long waiting for a worker (its default is a day).
 QUEUE_EXPIRY = timedelta(days=30)
+# Joins a failed job's key and the fresh arq job id it is enqueued under when run again.
+REPLAY_MARK = ":again:"
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ class ArqQueue:
     async def redeliver(self, service: str, row: FailedJob, session: AsyncSession) -> None:
         row.replays += 1
         await self.pool.enqueue_job(
-            row.job, row.arg, _job_id=f"{row.key}:again:{row.id}:{row.replays}", _expires=QUEUE_EXPIRY
+            row.job, row.arg, _job_id=f"{row.key}{REPLAY_MARK}{row.id}:{row.replays}", _expires=QUEUE_EXPIRY
         )
         await session.delete(row)
 
@@ -192,15 +195,21 @@ def arq_function(name: str, job: Job) -> Callable[..., Awaitable[None]]:
     from arq import Retry
 
     async def run(ctx: dict[str, Any], arg: dict[str, Any]) -> None:
+        settings = ctx["settings"]
         try:
-            await job(ctx, arg)
+            # Our own limit, inside arq's (which is a little longer): a job that overruns
+            # is retried and parked like any failure; arq would drop it for good.
+            async with asyncio.timeout(settings.job_timeout_seconds):
+                await job(ctx, arg)
         except Exception as exc:
             attempt = int(ctx.get("job_try", 1))
-            settings = ctx["settings"]
             if attempt < settings.job_max_tries:
                 raise Retry(defer=retry_delay(settings.job_retry_seconds, attempt)) from exc
+            # A replayed job runs under a fresh arq id (ArqQueue.redeliver); park it under
+            # the effect's own key, so keys do not grow with every replay.
+            key = str(ctx.get("job_id") or name).split(REPLAY_MARK, 1)[0]
             try:
-                await park(ctx, name, arg, ctx.get("job_id") or name, exc, attempt, dead=True)
+                await park(ctx, name, arg, key, exc, attempt, dead=True)
             except Exception as park_exc:
                 log.error("job.park_failed", job=name, error=_describe(park_exc))
                 raise Retry(defer=30) from park_exc
@@ -325,19 +334,25 @@ async def _loop(work: Callable[[], Awaitable[int]], wake: asyncio.Event, idle_se
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             continue
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as
+        # the wake-up does, and the loop would never stop (JobHost.stop hung on it).
         try:
-            await asyncio.wait_for(wake.wait(), timeout=idle_seconds)
+            async with asyncio.timeout(idle_seconds):
+                await wake.wait()
         except TimeoutError:
             pass
         wake.clear()
 
 
-async def replay(maker: async_sessionmaker[AsyncSession], failed_job_id: int) -> FailedJob | None:
-    """Make a dead letter due again; its service's retry pump runs it."""
+async def replay(maker: async_sessionmaker[AsyncSession], failed_job_id: int) -> FailedJob:
+    """Make a dead letter due again; its service's retry pump runs it. Raises NotFound for
+    an unknown id and BadUserInput for a job that is still being retried."""
     async with session_scope(maker) as s:
         row = await s.get(FailedJob, failed_job_id, with_for_update=True)
-        if row is None or row.dead_at is None:
-            return row
+        if row is None:
+            raise NotFound("no such failed job", field="id")
+        if row.dead_at is None:
+            raise BadUserInput("this job is still being retried; only dead jobs can be replayed", field="id")
         row.dead_at = None
         row.attempts = 0
         row.next_attempt_at = utcnow()

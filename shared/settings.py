@@ -52,11 +52,15 @@ class Settings(BaseSettings):
     # Run the outbox relays and jobs inside `hubben serve` (the one-machine default);
     # false when `hubben worker` processes do it.
     run_jobs_in_process: bool = True
+    # The arq queue (a Redis key): installations sharing one Redis keep apart by it.
+    job_queue: str = "arq:queue"
 
     # Home timelines: entries kept per member in Redis, followers per fan-out batch, and
     # the follower count above which a source is merged in on read instead of fanned out.
+    # Batches are big because a job costs more than a timeline does (bench/fanout.py);
+    # Redis still serves others every 1,000 timelines (services.feed.timelines).
     timeline_cap: int = Field(default=800, ge=10, le=100_000)
-    fanout_batch: int = Field(default=1000, ge=1, le=100_000)
+    fanout_batch: int = Field(default=10_000, ge=1, le=100_000)
     fanout_max_followers: int = Field(default=10_000, ge=1)
 
     # Email. An empty smtp_host writes mails to the log instead of sending them.

@@ -27,6 +27,8 @@ from shared.jobs import ArqQueue, InProcessQueue, JobQueue, OutboxRelay, Periodi
 from shared.settings import Settings
 
 log = structlog.get_logger("hubben.worker")
+# How much longer than job_timeout_seconds arq waits before it cancels a job itself.
+ARQ_TIMEOUT_GRACE_SECONDS = 5
 
 
 def build_registry() -> Registry:
@@ -67,7 +69,11 @@ class JobHost:
             from arq.connections import ArqRedis
 
             # Connects lazily: a Redis that is down now only delays delivery.
-            self.redis = ArqRedis.from_url(settings.redis_url)
+            from redis.asyncio import ConnectionPool
+
+            self.redis = ArqRedis(
+                connection_pool=ConnectionPool.from_url(settings.redis_url), default_queue_name=settings.job_queue
+            )
             self.queue = ArqQueue(self.redis)
         if self.broker is None:
             self.broker = RedisBroker(self.redis) if self.redis is not None else MemoryBroker()
@@ -109,8 +115,11 @@ class JobHost:
         from arq.worker import Worker, func
 
         settings = self.settings
+        # arq_function enforces job_timeout_seconds itself, so an overrun is retried and
+        # parked; arq's own limit (which drops a job for good) only backs it up.
+        timeout = settings.job_timeout_seconds + ARQ_TIMEOUT_GRACE_SECONDS
         functions = [
-            func(arq_function(name, job), name=name, timeout=settings.job_timeout_seconds)  # type: ignore[arg-type]
+            func(arq_function(name, job), name=name, timeout=timeout)  # type: ignore[arg-type]
             for name, job in self.registry.tasks.items()
         ]
         cron_jobs = [
@@ -119,7 +128,7 @@ class JobHost:
                 name=p.name,
                 minute={0} if p.hourly else None,
                 second=0,
-                timeout=settings.job_timeout_seconds,
+                timeout=timeout,
             )
             for p in self.registry.periodic
         ]
@@ -127,12 +136,13 @@ class JobHost:
             functions=functions,
             cron_jobs=cron_jobs,
             redis_pool=self.redis,
+            queue_name=settings.job_queue,
             ctx=self.ctx,
             handle_signals=False,
             # Retries are ours (arq_function): a high ceiling keeps arq from dropping a job
             # whose dead letter could not yet be written.
             max_tries=1000,
-            job_timeout=settings.job_timeout_seconds,
+            job_timeout=timeout,
             poll_delay=0.05,
             max_jobs=20,
             keep_result=3600,
@@ -142,8 +152,10 @@ class JobHost:
     def _cron_entry(self, periodic: Periodic) -> Any:
         run = arq_function(periodic.name, periodic.job)
 
-        async def entry(ctx: dict[str, Any]) -> None:
-            await run(ctx, {"at": utcnow().isoformat()})
+        # arq registers a cron job under the function's name, so a replayed dead letter of
+        # a periodic job (enqueued by name with its argument) lands here too.
+        async def entry(ctx: dict[str, Any], arg: dict[str, Any] | None = None) -> None:
+            await run(ctx, arg if arg is not None else {"at": utcnow().isoformat()})
 
         entry.__qualname__ = periodic.name
         return entry

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlmodel import col
 
 from shared.settings import Settings
 
@@ -100,6 +101,33 @@ class Api:
             self, s["member"]["id"], handle, s["accessToken"], s["refreshToken"], f"{handle}@example.se", password
         )
 
+    async def settle(self, within: float = 30.0) -> None:
+        """Wait until every job caused so far has run: no outbox row undelivered, no job
+        waiting for a retry, no arq job queued or running (a job stays in arq's queue until
+        it ends). Seen quiet twice in a row, since a finishing job records new events."""
+        from sqlalchemy import func, select
+
+        from shared.outbox import FailedJob, OutboxEvent
+
+        app = self.app
+        redis = app.state.redis
+
+        async def quiet() -> bool:
+            if redis is not None and await redis.zcard(app.state.settings.job_queue):
+                return False
+            for service_app in (app.state.graph_app, app.state.feed_app):
+                async with service_app.state.sessionmaker() as s:
+                    pending = select(func.count()).where(col(OutboxEvent.dispatched_at).is_(None))
+                    retrying = select(func.count()).where(col(FailedJob.dead_at).is_(None))
+                    if (await s.execute(pending)).scalar_one() or (await s.execute(retrying)).scalar_one():
+                        return False
+            return True
+
+        async def twice() -> bool:
+            return await quiet() and await quiet()
+
+        await poll(twice, within=within)
+
     async def graph_session(self) -> Any:
         return self.app.state.graph_app.state.sessionmaker()
 
@@ -165,7 +193,13 @@ class Session:
 
 
 def make_settings(backend: str, tmp: Path) -> Settings:
-    common: dict[str, Any] = {"var_dir": tmp, "demo_data": False, "environment": "test"}
+    # Each app gets its own arq queue: apps sharing the test Redis never take each other's jobs.
+    common: dict[str, Any] = {
+        "var_dir": tmp,
+        "demo_data": False,
+        "environment": "test",
+        "job_queue": f"arq:queue:test-{uuid.uuid4().hex[:10]}",
+    }
     if backend == "postgres":
         # The production shape: PostgreSQL, with jobs on arq and timelines in Redis. SQLite
         # runs the embedded default: jobs in-process, no Redis.

@@ -11,7 +11,11 @@ from pydantic import BaseModel
 
 from services.feed import contracts as c
 from services.feed import repository as repo
+from services.feed import timelines
+from services.feed.jobs_api import router as failed_jobs_router
+from services.feed.mail_api import router as mail_router
 from services.feed.models import Event, Post
+from services.feed.notifications_api import router as notifications_router
 from services.feed.service import calendar, comments, events, feeds, posts
 from services.graph.client import GraphClient
 from shared.errors import NotFound
@@ -153,8 +157,8 @@ async def hub_ics(
 
 
 @router.get("/feeds/home", response_model=c.FeedPage)
-async def home(session: Session, actor: Actor, page: Page) -> c.FeedPage:
-    return await feeds.home_feed(session, actor, page)
+async def home(request: Request, session: Session, actor: Actor, page: Page) -> c.FeedPage:
+    return await feeds.home_feed(session, actor, page, request.app.state.timelines)
 
 
 @router.get("/feeds/hub/{hub_id}", response_model=c.FeedPage)
@@ -276,13 +280,27 @@ def create_app(settings: Settings, graph: GraphClient | None = None) -> FastAPI:
     """`graph`: the gateway's client in one process; otherwise one is made for HUBBEN_GRAPH_URL."""
 
     async def clients(app: FastAPI, stack: AsyncExitStack) -> None:
+        # Home timelines live in Redis when there is one (services.feed.timelines).
+        app.state.redis = app.state.timelines = None
+        if settings.redis_url:
+            import redis.asyncio as aioredis
+
+            # Short timeouts: a Redis that is away makes a home feed read fall back to the
+            # database instead of waiting.
+            app.state.redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+            stack.push_async_callback(app.state.redis.aclose)
+            app.state.timelines = timelines.for_settings(app.state.redis, settings)
         if graph is not None:
             app.state.graph = graph
             return
         app.state.graph = GraphClient.remote(settings.graph_url, app.state.codec, service="feed")
         stack.push_async_callback(app.state.graph.aclose)
 
-    return create_service_app(SERVICE, settings, router, MIGRATIONS, clients)
+    app = create_service_app(SERVICE, settings, router, MIGRATIONS, clients)
+    app.include_router(failed_jobs_router)
+    app.include_router(notifications_router)
+    app.include_router(mail_router)
+    return app
 
 
 __all__ = ["Event", "Post", "create_app"]

@@ -10,6 +10,7 @@ import httpx
 from services.feed import contracts as c
 from shared.auth import Principal, TokenCodec
 from shared.client import ServiceClient
+from shared.failed_jobs import FAILED_JOBS_PATH, FailedJobOut, FailedJobPage, FailedJobState, failed_jobs_params
 from shared.pagination import PageRequest
 
 Body = dict[str, Any]
@@ -157,3 +158,48 @@ class FeedClient(ServiceClient):
     async def viewer_reactions(self, p: Principal, target_type: str, ids: list[int]) -> dict[int, str]:
         body = {"target_type": target_type, "ids": ids}
         return await self.call(p, "POST", "/v1/reactions/viewer", dict[int, str], json=body)  # type: ignore[no-any-return]
+
+    # dead letters (platform admins)
+    async def failed_jobs(
+        self, p: Principal, state: FailedJobState | None, job: str | None, page: PageRequest
+    ) -> FailedJobPage:
+        params = failed_jobs_params(state, job, page)
+        return await self.call(p, "GET", FAILED_JOBS_PATH, FailedJobPage, params=params)  # type: ignore[no-any-return]
+
+    async def replay_failed_job(self, p: Principal, failed_job_id: int) -> FailedJobOut:
+        path = f"{FAILED_JOBS_PATH}/{failed_job_id}/replay"
+        return await self.call(p, "POST", path, FailedJobOut)  # type: ignore[no-any-return]
+
+    # mail
+    async def unsubscribe(self, p: Principal, member_id: int, kind: str) -> c.UnsubscribedOut:
+        """Turn off a kind's mail ("digest": the daily digest) for the member of a checked unsubscribe link."""
+        body = {"member_id": member_id, "kind": kind}
+        return await self.call(p, "POST", "/v1/mail/unsubscribe", c.UnsubscribedOut, json=body)  # type: ignore[no-any-return]
+
+    # notifications
+    async def notifications(self, p: Principal, unread_only: bool, page: PageRequest) -> c.NotificationPage:
+        params = {"unread_only": str(unread_only).lower(), **_page(page)}
+        return await self._get(p, "/v1/notifications", c.NotificationPage, params)  # type: ignore[no-any-return]
+
+    async def notifications_by_ids(self, p: Principal, ids: list[int]) -> list[c.NotificationOut]:
+        return await self._get(p, "/v1/notifications/batch", list[c.NotificationOut], _ids(ids))  # type: ignore[no-any-return]
+
+    async def unread_notifications_count(self, p: Principal) -> int:
+        out = await self._get(p, "/v1/notifications/unread-count", c.UnreadCountOut)
+        return out.count  # type: ignore[no-any-return]
+
+    async def mark_notifications_read(self, p: Principal, data: c.MarkReadIn | Body) -> c.MarkReadOut:
+        return await self.call(p, "POST", "/v1/notifications/read", c.MarkReadOut, json=data)  # type: ignore[no-any-return]
+
+    async def notification_preferences(self, p: Principal) -> list[c.PreferenceOut]:
+        return await self._get(p, "/v1/notifications/preferences", list[c.PreferenceOut])  # type: ignore[no-any-return]
+
+    async def set_notification_preference(self, p: Principal, data: c.PreferenceIn | Body) -> c.PreferenceOut:
+        return await self.call(p, "PUT", "/v1/notifications/preferences", c.PreferenceOut, json=data)  # type: ignore[no-any-return]
+
+    async def set_bell(self, p: Principal, data: c.BellIn | Body) -> c.BellOut:
+        return await self.call(p, "PUT", "/v1/notifications/bells", c.BellOut, json=data)  # type: ignore[no-any-return]
+
+    async def bells(self, p: Principal, target_type: str, ids: list[int]) -> list[c.BellOut]:
+        params = {"target_type": target_type, **_ids(ids)}
+        return await self._get(p, "/v1/notifications/bells", list[c.BellOut], params)  # type: ignore[no-any-return]

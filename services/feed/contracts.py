@@ -316,3 +316,217 @@ class UpcomingFilter(Input):
 
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+# --- mail (unsubscribe links; services only) ---------------------------------------------------
+
+
+class UnsubscribeIn(Input):
+    member_id: int
+    # A notification kind, or "digest": every kind the member gets in the daily digest.
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class UnsubscribedOut(BaseModel):
+    kinds: list[str]  # the kinds whose mail is now off
+    # What was turned off, worded for a page: {"sv": "...", "en": "..."}.
+    label: dict[str, str]
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+class NotificationKind(StrEnum):
+    """What a notification reports (services/feed/service/notifications.py makes them):
+
+    - follower: a member started following you.
+    - mention: you were @mentioned in a post or comment (and may read it).
+    - comment: someone commented on your post or event (replies included).
+    - reply: someone replied to your comment.
+    - reaction: reactions to your post, event or comment, one row per item that gathers
+      its reactors ("Anna and 3 others reacted to your post").
+    - hub_post / organisation_post: a new post or event in a hub, or by an organisation,
+      whose bell you turned on.
+    - event_updated / event_cancelled: an event you are going to, interested in or
+      waitlisted for changed its time, place or description, or was cancelled.
+    - waitlist_promoted: a place opened and you moved from the waitlist to going.
+    - event_reminder: an event you are going to starts in 24 hours, or in 1 hour.
+    - organisation_invitation: you were invited to join an organisation.
+    - moderation_outcome: what the moderators decided about your report or your content.
+    """
+
+    follower = "follower"
+    mention = "mention"
+    comment = "comment"
+    reply = "reply"
+    reaction = "reaction"
+    hub_post = "hub_post"
+    organisation_post = "organisation_post"
+    event_updated = "event_updated"
+    event_cancelled = "event_cancelled"
+    waitlist_promoted = "waitlist_promoted"
+    event_reminder = "event_reminder"
+    organisation_invitation = "organisation_invitation"
+    moderation_outcome = "moderation_outcome"
+
+
+class EmailChoice(StrEnum):
+    off = "off"
+    immediate = "immediate"  # a mail per notification, soon after it is made
+    digest = "digest"  # gathered into the daily digest
+
+
+class KindDefault(BaseModel):
+    """A kind's preference for members who never chose one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    in_app: bool
+    email: EmailChoice
+    # Always shown in the app; only its mail can be chosen.
+    required: bool = False
+
+
+# Things addressed to you personally, or that change your plans, mail at once; what
+# merely happened near you waits for the digest; reactions never mail by default.
+NOTIFICATION_DEFAULTS: dict[NotificationKind, KindDefault] = {
+    NotificationKind.follower: KindDefault(in_app=True, email=EmailChoice.digest),
+    NotificationKind.mention: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.comment: KindDefault(in_app=True, email=EmailChoice.digest),
+    NotificationKind.reply: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.reaction: KindDefault(in_app=True, email=EmailChoice.off),
+    NotificationKind.hub_post: KindDefault(in_app=True, email=EmailChoice.digest),
+    NotificationKind.organisation_post: KindDefault(in_app=True, email=EmailChoice.digest),
+    NotificationKind.event_updated: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.event_cancelled: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.waitlist_promoted: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.event_reminder: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.organisation_invitation: KindDefault(in_app=True, email=EmailChoice.immediate),
+    NotificationKind.moderation_outcome: KindDefault(in_app=True, email=EmailChoice.immediate, required=True),
+}
+
+
+class NotificationOut(Output):
+    id: int
+    recipient_id: int
+    kind: str
+    subject_type: str | None  # post, event, comment, member, organisation, hub, or none
+    subject_id: int | None
+    actor_id: int | None  # the latest actor the recipient may see
+    actors_count: int  # actors the recipient may see (blocked and muted ones left out)
+    data: dict[str, object]
+    sort_key: int
+    created_at: datetime
+    updated_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(PageOut):
+    items: list[NotificationOut]
+
+
+# Unread counts stop here (a badge shows "999+"), so counting costs the same for everyone.
+UNREAD_CAP = 1000
+
+
+class UnreadCountOut(BaseModel):
+    count: int  # at most UNREAD_CAP
+
+
+class MarkReadIn(Input):
+    ids: list[int] = Field(default_factory=list, max_length=100)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _ids_or_all(self) -> MarkReadIn:
+        if self.all and self.ids:
+            raise FieldValueError("pass ids or all, not both", "ids")
+        if not self.all and not self.ids:
+            raise FieldValueError("pass the ids to mark read, or all", "ids")
+        return self
+
+
+class MarkReadOut(BaseModel):
+    ids: list[int]  # marked read now (all: left empty)
+    marked: int
+    unread_count: int
+
+
+class PreferenceIn(Input):
+    kind: NotificationKind
+    in_app: bool | None = None
+    email: EmailChoice | None = None
+
+
+class PreferenceOut(BaseModel):
+    kind: str
+    in_app: bool
+    email: str
+    required: bool
+
+
+class BellTarget(StrEnum):
+    hub = "hub"
+    organisation = "organisation"
+
+
+class BellIn(Input):
+    target_type: BellTarget
+    target_id: int
+    on: bool
+
+
+class BellOut(BaseModel):
+    target_type: str
+    target_id: int
+    on: bool
+
+
+def _actors(actor_name: str | None, others: int) -> str:
+    name = actor_name or "Someone"
+    if others <= 0:
+        return name
+    return f"{name} and {others} other{'s' if others > 1 else ''}"
+
+
+def notification_text(
+    kind: str, actor_name: str | None, others: int, data: dict[str, object], place_name: str | None = None
+) -> str:
+    """A one-line English summary ("Anna and 3 others reacted to your post"). `place_name`
+    names the hub or organisation of hub_post, organisation_post and invitations."""
+    who = _actors(actor_name, others)
+    title = str(data.get("title") or "")
+    quoted = f": “{title}”" if title else ""
+    item = str(data.get("item_type") or data.get("target_type") or "post")
+    match kind:
+        case NotificationKind.follower:
+            return f"{who} started following you"
+        case NotificationKind.mention:
+            return f"{who} mentioned you in a {data.get('in') or 'post'}{quoted}"
+        case NotificationKind.comment:
+            return f"{who} commented on your {item}{quoted}"
+        case NotificationKind.reply:
+            return f"{who} replied to your comment{quoted}"
+        case NotificationKind.reaction:
+            return f"{who} reacted to your {item}{quoted}"
+        case NotificationKind.hub_post | NotificationKind.organisation_post:
+            where = f" in {place_name}" if kind == NotificationKind.hub_post and place_name else ""
+            if kind == NotificationKind.organisation_post and place_name:
+                where = f" for {place_name}"
+            added = "added an event" if item == "event" else "posted"
+            return f"{who} {added}{where}{quoted}"
+        case NotificationKind.event_updated:
+            return f"{f'“{title}”' if title else 'An event you answered'} was updated"
+        case NotificationKind.event_cancelled:
+            return f"{f'“{title}”' if title else 'An event you answered'} was cancelled"
+        case NotificationKind.waitlist_promoted:
+            return f"A place opened up: you are now going to {f'“{title}”' if title else 'the event'}"
+        case NotificationKind.event_reminder:
+            when = "in 1 hour" if data.get("window") == "1h" else "in 24 hours"
+            return f"{f'“{title}”' if title else 'Your event'} starts {when}"
+        case NotificationKind.organisation_invitation:
+            return f"{who} invited you to join {place_name or 'an organisation'}"
+        case NotificationKind.moderation_outcome:
+            message = str(data.get("message") or "")
+            return f"Moderators reviewed {data.get('about') or 'your content'}: {message or data.get('outcome')}"
+    return who

@@ -9,7 +9,10 @@ import structlog
 from sqlalchemy import update
 
 from services.feed import repository as repo
+from services.feed.fanout import register as register_fanout
+from services.feed.mail import register as register_mail
 from services.feed.models import BlockCopy, Entry, Event, FollowCopy, HandledEvent, HubMemberCopy, MuteCopy, Post
+from services.feed.notify import register as register_notifications
 from shared.database import session_scope
 from shared.jobs import Registry, event_key
 
@@ -92,3 +95,6 @@ async def apply_graph_event(ctx: dict[str, Any], event: dict[str, Any]) -> None:
 
 def register(registry: Registry) -> None:
     registry.add(JOB, GRAPH_TOPICS, apply_graph_event)
+    register_notifications(registry)
+    register_fanout(registry)  # after apply_graph_event: timelines follow the copies
+    register_mail(registry)

@@ -179,7 +179,8 @@ class Tagging(SQLModel, table=True):
 
 class FollowCopy(SQLModel, table=True):
     __tablename__ = "follow_copy"
-    __table_args__ = (Index("ix_follow_copy_target", "target_type", "target_id"),)
+    # Fan-out pages a source's followers by id along this index.
+    __table_args__ = (Index("ix_follow_copy_target_follower", "target_type", "target_id", "follower_id"),)
 
     follower_id: int = Field(sa_type=BigInteger, primary_key=True)
     target_type: str = Field(sa_column=Column(String(12), primary_key=True))
@@ -198,7 +199,8 @@ class MuteCopy(SQLModel, table=True):
     __tablename__ = "mute_copy"
 
     muter_id: int = Field(sa_type=BigInteger, primary_key=True)
-    muted_id: int = Field(sa_type=BigInteger, primary_key=True)
+    # Fan-out looks up who muted an author.
+    muted_id: int = Field(sa_type=BigInteger, primary_key=True, index=True)
 
 
 class HubCopy(SQLModel, table=True):
@@ -245,6 +247,9 @@ class SourceStats(SQLModel, table=True):
     target_type: str = Field(sa_column=Column(String(12), primary_key=True))
     target_id: int = Field(sa_type=BigInteger, primary_key=True)
     followers: int = Field(default=0)
+    # The newest entry of the source that fan-out left to be merged in on read: readers
+    # keep merging its entries up to this one after it has fewer followers again.
+    unfanned_through: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
 
 
 class Notification(SQLModel, table=True):
@@ -256,6 +261,7 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("recipient_id", "group_key"),
         Index("ix_notification_recipient_sort", "recipient_id", "sort_key"),
+        Index("ix_notification_recipient_unread", "recipient_id", "read_at"),
     )
 
     id: int = _id()
@@ -267,6 +273,9 @@ class Notification(SQLModel, table=True):
     actor_id: int | None = Field(default=None, sa_type=BigInteger)  # the latest actor
     actors_count: int = Field(default=1)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # False when the member turned this kind off in the app but still wants it by email:
+    # the row is kept for the mailer and left out of their list and unread count.
+    in_app: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     # Moves up when a group gains an actor; pages are ordered by it.
     sort_key: int = Field(default_factory=new_id, sa_type=BigInteger)
     created_at: datetime = _created()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -14,13 +15,16 @@ from fastapi.responses import JSONResponse
 from graphql import GraphQLError, GraphQLFormattedError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from services.feed.api import create_app as create_feed_app
 from services.feed.client import FeedClient
 from services.gateway.context import SERVICE_PRINCIPAL, build_context
 from services.gateway.graphql.base import graphql_error_code
+from services.gateway.graphql.notifications.subscriptions import MAX_SUBSCRIPTIONS, authenticate_connection
 from services.gateway.graphql.schema import build_schema
+from services.gateway.mail_links import router as mail_links_router
 from services.gateway.public import router as public_router
 from services.graph.api import create_app as create_graph_app
 from services.graph.client import GraphClient
@@ -60,6 +64,9 @@ class HubbenGraphQLRouter(GraphQLRouter[Any, None]):
         if not isinstance(parsed, dict | list):  # `null`, `42`, `"x"` would crash the view
             raise StrawberryHTTPException(400, "the request body must be a JSON object")
         return parsed
+
+    async def on_ws_connect(self, context: Any) -> Any:
+        return await authenticate_connection(context)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
@@ -141,7 +148,16 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     app.include_router(public_router)
-    app.include_router(HubbenGraphQLRouter(build_schema(), context_getter=build_context), prefix="/graphql")
+    app.include_router(mail_links_router)
+    graphql = HubbenGraphQLRouter(
+        build_schema(),
+        context_getter=build_context,
+        # Subscriptions over graphql-transport-ws only, signed in on connection_init.
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
+        connection_init_wait_timeout=timedelta(seconds=10),
+    )
+    app.include_router(graphql, prefix="/graphql")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -162,9 +178,10 @@ def create_app(settings: Settings) -> FastAPI:
                 checks["redis"] = "ok"
             except Exception as exc:  # noqa: BLE001
                 checks["redis"] = f"unavailable: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
-        )
+        # Without Redis writes are still accepted (their jobs wait in the outboxes), so a
+        # Redis outage degrades the gateway but does not take it out of the load balancer.
+        ready = checks["graph"] == "ok" and checks["feed"] == "ok"
+        status = "unavailable" if not ready else "ready" if all(v == "ok" for v in checks.values()) else "degraded"
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
     return app

@@ -9,7 +9,9 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 
 from services.graph import contracts as c
 from services.graph import repository as repo
+from services.graph.jobs_api import router as failed_jobs_router
 from services.graph.service import hubs, identity, lists, members, organisations, social
+from services.graph.service.common import is_suspended
 from services.graph.service.organisations import get_organisation
 from shared.errors import Forbidden, NotFound
 from shared.settings import Settings
@@ -366,11 +368,35 @@ async def relations(data: c.RelationsIn, session: Session, actor: Actor) -> c.Re
     return await social.relations(session, actor, data)
 
 
+# --- internal: for other services only -----------------------------------------------------------
+
+
+@router.post("/internal/contacts", response_model=list[c.ContactOut])
+async def contacts(data: c.ContactsIn, session: Session, actor: Actor) -> list[c.ContactOut]:
+    """Mail addresses of up to 500 members, for the feed's mail jobs. Members who no longer
+    exist are left out."""
+    if actor.member_id is not None or actor.token_kind != "service":
+        raise Forbidden("only services read contact details")
+    return [
+        c.ContactOut(
+            member_id=m.id,
+            email=cred.email,
+            display_name=m.display_name,
+            language=m.language,
+            verified=cred.email_verified_at is not None,
+            active=not is_suspended(m),
+        )
+        for m, cred in await repo.contacts_by_ids(session, data.ids)
+    ]
+
+
 # --- the app ----------------------------------------------------------------------------------
 
 
 def create_app(settings: Settings) -> FastAPI:
-    return create_service_app(SERVICE, settings, router, MIGRATIONS)
+    app = create_service_app(SERVICE, settings, router, MIGRATIONS)
+    app.include_router(failed_jobs_router)
+    return app
 
 
 __all__ = ["create_app", "get_organisation"]

@@ -10,6 +10,7 @@ import httpx
 from services.graph import contracts as c
 from shared.auth import Principal, TokenCodec
 from shared.client import ServiceClient
+from shared.failed_jobs import FAILED_JOBS_PATH, FailedJobOut, FailedJobPage, FailedJobState, failed_jobs_params
 from shared.pagination import PageRequest
 
 
@@ -228,3 +229,24 @@ class GraphClient(ServiceClient):
 
     async def relations(self, p: Principal, data: c.RelationsIn | dict[str, Any]) -> c.RelationsOut:
         return await self.call(p, "POST", "/v1/relations", c.RelationsOut, json=data)  # type: ignore[no-any-return]
+
+    # dead letters (platform admins)
+    async def failed_jobs(
+        self, p: Principal, state: FailedJobState | None, job: str | None, page: PageRequest
+    ) -> FailedJobPage:
+        params = failed_jobs_params(state, job, page)
+        return await self.call(p, "GET", FAILED_JOBS_PATH, FailedJobPage, params=params)  # type: ignore[no-any-return]
+
+    async def replay_failed_job(self, p: Principal, failed_job_id: int) -> FailedJobOut:
+        path = f"{FAILED_JOBS_PATH}/{failed_job_id}/replay"
+        return await self.call(p, "POST", path, FailedJobOut)  # type: ignore[no-any-return]
+
+    # internal (services only)
+    async def contacts(self, p: Principal, ids: list[int]) -> list[c.ContactOut]:
+        """Mail contacts of members, in batches of 500; members who no longer exist are left out."""
+        out: list[c.ContactOut] = []
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            out += await self.call(p, "POST", "/v1/internal/contacts", list[c.ContactOut], json={"ids": batch})
+        return out

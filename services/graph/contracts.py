@@ -550,3 +550,21 @@ def page_fields(page: Any) -> dict[str, Any]:
 
 class FollowPage(PageOut):
     items: list[FollowOut]
+
+
+# --- contacts (services only: mail) ------------------------------------------------------------
+
+
+class ContactsIn(Input):
+    ids: Annotated[list[int], Field(max_length=500)]
+
+
+class ContactOut(BaseModel):
+    """Where and how to mail a member. `active` is false while the member is suspended."""
+
+    member_id: int
+    email: str
+    display_name: str
+    language: str
+    verified: bool
+    active: bool

@@ -39,6 +39,15 @@ async def members_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Memb
     return list((await session.execute(select(Member).where(col(Member.id).in_(ids)))).scalars())
 
 
+async def contacts_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[tuple[Member, Credential]]:
+    """Members with their sign-in address, for mail (services only)."""
+    if not ids:
+        return []
+    stmt = select(Member, Credential).join(Credential, col(Credential.member_id) == col(Member.id))
+    rows = await session.execute(stmt.where(col(Member.id).in_(ids)))
+    return [(m, c) for m, c in rows.all()]
+
+
 async def member_by_handle(session: AsyncSession, handle: str) -> Member | None:
     stmt = select(Member).where(col(Member.handle) == handle.lower())
     return (await session.execute(stmt)).scalar_one_or_none()

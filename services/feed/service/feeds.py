@@ -4,8 +4,11 @@ costs the same whatever the table sizes and stays stable while new items arrive.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -17,26 +20,33 @@ from services.feed.service import comments as comment_service
 from services.feed.service import posts as post_service
 from services.feed.service.common import require_member_id
 from services.feed.service.events import require_organiser_view, rsvp_out, visible_event
+from services.feed.timelines import Timelines
 from services.graph.client import GraphClient
 from shared.auth import Principal
 from shared.database import utcnow
 from shared.errors import BadUserInput, NotFound
-from shared.pagination import PageRequest, paginate
+from shared.pagination import PageRequest, decode_cursor, encode_cursor, paginate
+
+log = structlog.get_logger("hubben.feed.feeds")
+# What a Redis that is away raises: a home feed read then comes from the database.
+REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 
 
-async def _page_entries(session: AsyncSession, stmt: Select[Any], key: Any, req: PageRequest) -> c.FeedPage:
-    page = await paginate(session, stmt, key, lambda r: getattr(r[0], key.key), req, count=False)
-    entries: list[Entry] = [r[0] for r in page.rows]
+async def _items(session: AsyncSession, entries: Sequence[Entry]) -> list[c.FeedItemOut]:
     posts = await repo.posts_by_ids(session, [e.id for e in entries if e.item_type == "post"])
     events = await repo.events_by_ids(session, [e.id for e in entries if e.item_type == "event"])
-    items = [
+    return [
         c.FeedItemOut(post=post_service.to_out(posts[e.id]))
         if e.item_type == "post"
         else c.FeedItemOut(event=c.EventOut.model_validate(events[e.id]))
         for e in entries
     ]
+
+
+async def _page_entries(session: AsyncSession, stmt: Select[Any], key: Any, req: PageRequest) -> c.FeedPage:
+    page = await paginate(session, stmt, key, lambda r: getattr(r[0], key.key), req, count=False)
     return c.FeedPage(
-        items=items,
+        items=await _items(session, [r[0] for r in page.rows]),
         cursors=page.cursors,
         has_next_page=page.has_next_page,
         has_previous_page=page.has_previous_page,
@@ -74,9 +84,141 @@ async def tag_feed(session: AsyncSession, actor: Principal, tag: str, req: PageR
     return await _page_entries(session, repo.tag_entries(actor, tag), Entry.id, req)
 
 
-async def home_feed(session: AsyncSession, actor: Principal, req: PageRequest) -> c.FeedPage:
-    require_member_id(actor)
+async def home_feed(
+    session: AsyncSession, actor: Principal, req: PageRequest, timelines: Timelines | None = None
+) -> c.FeedPage:
+    """What the member follows and their own, newest first. With Redis the page is read from
+    the member's timeline (see services.feed.timelines), with the widely followed sources
+    merged in and the database beyond what the timeline holds; without it, or when Redis is
+    away, from the database alone. Both give the same pages with the same cursors."""
+    me = require_member_id(actor)
+    if timelines is not None:
+        try:
+            page = await _HomeTimeline(session, actor, me, timelines).page(req)
+        except REDIS_ERRORS as exc:
+            log.warning("feed.timeline_unavailable", member_id=me, error=repr(exc))
+        else:
+            if page is not None:
+                return page
     return await _page_entries(session, repo.home_entries(actor), Entry.id, req)
+
+
+class _HomeTimeline:
+    """One read of a member's home feed from their timeline. Ids come from three places,
+    merged and cut to the page: the timeline (ids above its floor, checked in batches
+    against the database: followed, visible, not blocked or muted, live), each followed
+    source too widely followed to be fanned out (along its index, a page at most), and,
+    only for pages reaching below the timeline's floor, the database as the path without
+    Redis reads it. The timeline part reads at most its cap, whatever the table sizes."""
+
+    def __init__(self, session: AsyncSession, actor: Principal, member_id: int, timelines: Timelines) -> None:
+        self.session = session
+        self.actor = actor
+        self.me = member_id
+        self.store = timelines
+        self.floor = 0
+        self.large: list[tuple[str, int, int | None]] = []
+
+    async def page(self, req: PageRequest) -> c.FeedPage | None:
+        after = decode_cursor(req.after, "after") if req.after is not None else None
+        before = decode_cursor(req.before, "before") if req.before is not None else None
+        floor = await self.store.floor(self.me)
+        if floor is None:
+            floor = await self._rebuild()
+            if floor is None:
+                return None
+        self.floor = floor
+        self.large = await repo.followed_large_sources(self.session, self.me, self.store.max_followers)
+        # Cursors work as in shared.pagination.paginate over Entry.id, newest first.
+        if req.last is not None:
+            n = req.last
+            ids = await self.collect(lo=before, hi=after, limit=n + 1, descending=False)
+            has_previous = len(ids) > n
+            ids = list(reversed(ids[:n]))
+            has_next = False
+            if before is not None:
+                hi = before + 1 if after is None else min(before + 1, after)
+                has_next = bool(await self.collect(lo=None, hi=hi, limit=1, descending=True))
+        else:
+            n = req.first if req.first is not None else 20
+            ids = await self.collect(lo=before, hi=after, limit=n + 1, descending=True)
+            has_next = len(ids) > n
+            ids = ids[:n]
+            has_previous = False
+            if after is not None:
+                has_previous = bool(await self.collect(lo=after - 1, hi=None, limit=1, descending=False))
+        rows = await repo.entries_by_ids(self.session, ids)
+        entries = [rows[i] for i in ids if i in rows]
+        return c.FeedPage(
+            items=await _items(self.session, entries),
+            cursors=[encode_cursor(e.id) for e in entries],
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            total_count=None,
+        )
+
+    async def _rebuild(self) -> int | None:
+        """Write a missing timeline from the database (its newest `cap` entries); its floor,
+        or None if it was dropped meanwhile (this read then uses the database)."""
+        ready = await self.store.begin_rebuild(self.me)
+        if ready is not None:
+            return ready
+        cap = self.store.cap
+        ids = await repo.timeline_ids(self.session, self.actor, limit=cap + 1)
+        floor = ids[cap] if len(ids) > cap else 0
+        if not await self.store.fill(self.me, ids[:cap], floor, finish=True):
+            return None
+        log.info("feed.timeline_rebuilt", member_id=self.me, entries=min(len(ids), cap))
+        return await self.store.floor(self.me)
+
+    async def collect(self, *, lo: int | None, hi: int | None, limit: int, descending: bool) -> list[int]:
+        """Up to `limit` ids of the home feed with lo < id < hi, nearest the starting end first."""
+        floor = self.floor
+        above = floor if lo is None else max(lo, floor)  # the timeline's part: above its floor
+        redis_open = hi is None or hi > above + 1
+        below = floor + 1 if hi is None else min(hi, floor + 1)  # the database's part: up to it
+        db_open = floor > 0 and (lo is None or lo + 1 < below)
+        from_redis: list[int] = []
+        from_db: list[int] = []
+        if descending:
+            if redis_open:
+                from_redis = await self._from_timeline(above, hi, limit, descending)
+            if db_open and len(from_redis) < limit:
+                from_db = await repo.home_ids(self.session, self.actor, limit=limit - len(from_redis), lo=lo, hi=below)
+        else:
+            if db_open:
+                from_db = await repo.home_ids(self.session, self.actor, limit=limit, lo=lo, hi=below, descending=False)
+            if redis_open and len(from_db) < limit:
+                from_redis = await self._from_timeline(above, hi, limit - len(from_db), descending)
+        found = set(from_redis) | set(from_db)
+        for target_type, target_id, last in self.large:
+            # A source fanned out again since: only what fan-out skipped is merged.
+            top = hi if last is None else (last + 1 if hi is None else min(hi, last + 1))
+            if top is not None and lo is not None and top <= lo + 1:
+                continue
+            found.update(
+                await repo.source_home_ids(
+                    self.session, self.actor, target_type, target_id, limit=limit, lo=lo, hi=top, descending=descending
+                )
+            )
+        return sorted(found, reverse=descending)[:limit]
+
+    async def _from_timeline(self, lo: int, hi: int | None, limit: int, descending: bool) -> list[int]:
+        """Ids from the timeline that the feed holds, checked in batches against the database."""
+        out: list[int] = []
+        batch = max(2 * limit, 32)
+        while len(out) < limit:
+            ids, more = await self.store.span(self.me, lo=lo, hi=hi, count=batch, descending=descending)
+            if ids:
+                shown = await repo.home_ids_among(self.session, self.actor, ids)
+                out += [i for i in ids if i in shown]
+            if not more or not ids:
+                break
+            if descending:
+                hi = ids[-1]
+            else:
+                lo = ids[-1]
+        return out[:limit]
 
 
 async def upcoming(session: AsyncSession, actor: Principal, flt: c.UpcomingFilter, req: PageRequest) -> c.EventPage:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
-from strawberry.tools import merge_types
+from collections.abc import Iterable
+from typing import Any
 
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from services.gateway.graphql.admin.mutations import AdminMutation
+from services.gateway.graphql.admin.queries import AdminQuery
+from services.gateway.graphql.base import graphql_error_code
 from services.gateway.graphql.feed.mutations import FeedMutation
 from services.gateway.graphql.feed.queries import FeedQuery
 from services.gateway.graphql.feed.types import Comment, Event, Post
@@ -16,19 +26,80 @@ from services.gateway.graphql.identity.mutations import IdentityMutation
 from services.gateway.graphql.members.mutations import MemberMutation
 from services.gateway.graphql.members.queries import MemberQuery
 from services.gateway.graphql.members.types import Member, PersonalAccessToken
+from services.gateway.graphql.notifications.mutations import NotificationMutation
+from services.gateway.graphql.notifications.queries import NotificationQuery
+from services.gateway.graphql.notifications.subscriptions import NotificationSubscription
+from services.gateway.graphql.notifications.types import Notification
 from services.gateway.graphql.organisations.mutations import OrganisationMutation
 from services.gateway.graphql.organisations.queries import OrganisationQuery
 from services.gateway.graphql.organisations.types import Organisation, OrganisationInvitation
+from shared.errors import DomainError
 
-Query = merge_types("Query", (MemberQuery, OrganisationQuery, HubQuery, FeedQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, MemberMutation, OrganisationMutation, HubMutation, FeedMutation))
+Query = merge_types("Query", (MemberQuery, OrganisationQuery, HubQuery, FeedQuery, NotificationQuery, AdminQuery))
+Mutation = merge_types(
+    "Mutation",
+    (
+        IdentityMutation,
+        MemberMutation,
+        OrganisationMutation,
+        HubMutation,
+        FeedMutation,
+        NotificationMutation,
+        AdminMutation,
+    ),
+)
+Subscription = merge_types("Subscription", (NotificationSubscription,))
+
+
+class Schema(strawberry.Schema):
+    """Subscriptions run over websockets only (`stream`): strawberry would otherwise accept
+    one in an HTTP POST and fail inside it; refused, it answers HTTP 400. Errors sent over
+    a websocket (which skip the HTTP view's formatting) get the same extensions.code and
+    field, and internal errors the same masked message."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        super().process_errors(errors, execution_context)
+        for error in errors:
+            code = graphql_error_code(error)
+            extensions = {**(error.extensions or {}), "code": code}
+            if isinstance(error.original_error, DomainError) and error.original_error.field:
+                extensions["field"] = error.original_error.field
+            error.extensions = extensions
+            if code == "INTERNAL":
+                error.message = "internal error"
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES) - {OperationType.SUBSCRIPTION}
+        return await super().execute(
+            query, variable_values, context_value, root_value, operation_name, allowed, operation_extensions
+        )
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Member, Organisation, Hub, OrganisationInvitation, PersonalAccessToken, Post, Event, Comment],
+        subscription=Subscription,
+        types=[
+            Member,
+            Organisation,
+            Hub,
+            OrganisationInvitation,
+            PersonalAccessToken,
+            Post,
+            Event,
+            Comment,
+            Notification,
+        ],
         extensions=[
             ParserCache,
             ValidationCache,

@@ -215,8 +215,15 @@ async def home_feed_case(api: Api) -> tuple[Feed, Add, list[str]]:
         await make_post(stranger, body=f"Ingen följer mig {n}")
         author, place = [(owner, {"hubId": hub["id"]}), (friend, {}), (reader, {})][n % 3]
         if n % 4 == 0:
-            return (await make_event(author, **place))["id"]  # type: ignore[no-any-return]
-        return (await make_post(author, body=f"Inlägg {n}", **place))["id"]  # type: ignore[no-any-return]
+            item: str = (await make_event(author, **place))["id"]
+        else:
+            item = (await make_post(author, body=f"Inlägg {n}", **place))["id"]
+
+        async def arrived() -> bool:  # fan-out to home timelines runs after the commit
+            return item in await feed.all()
+
+        await poll(arrived)
+        return item
 
     made += [await add() for _ in range(5)]
     return feed, add, list(reversed(made))

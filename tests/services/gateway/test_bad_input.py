@@ -25,7 +25,7 @@ from graphql import (
 
 from services.gateway.graphql.schema import build_schema
 from shared.ids import to_global_id
-from tests.conftest import Api, Session, poll
+from tests.conftest import Api, Session
 
 SCHEMA = build_schema()._schema
 MUTATIONS = SCHEMA.mutation_type.fields  # type: ignore[union-attr]
@@ -139,17 +139,8 @@ def event_times(days: int = 7) -> dict[str, str]:
 
 
 async def settled(api: Api) -> None:
-    """Wait until the feed has applied every graph event, so that its copies hold still."""
-    from sqlalchemy import func, select
-
-    from shared.outbox import OutboxEvent
-
-    async def delivered() -> bool:
-        async with await api.graph_session() as db:
-            stmt = select(func.count()).where(OutboxEvent.dispatched_at.is_(None))
-            return (await db.execute(stmt)).scalar_one() == 0  # type: ignore[no-any-return]
-
-    await poll(delivered)
+    """Wait until every job caused so far has run, so that every table holds still."""
+    await api.settle()
 
 
 async def snapshot(api: Api) -> dict[str, list[str]]:
@@ -408,6 +399,14 @@ SPECS: dict[str, Spec] = {
     "deleteComment": Spec("member", lambda w: {"id": w.comment}, {"id": "Comment"}),
     "react": Spec("outsider", lambda w: {"targetId": w.post, "kind": "INSIGHTFUL"}, {"targetId": "Post"}),
     "removeReaction": Spec("member", lambda w: {"targetId": w.post}, {"targetId": "Post"}),
+    # A well-formed id of nobody's notification: only refusals are tested here (and in
+    # tests/services/feed/test_notifications.py, reading one's own).
+    "markNotificationsRead": Spec(
+        "member", lambda w: {"ids": [to_global_id("Notification", 1)], "all": False}, {"ids": "Notification"}
+    ),
+    "setNotificationPreference": Spec("member", lambda w: {"kind": "REACTION", "inApp": False, "email": "OFF"}, {}),
+    "setBell": Spec("member", lambda w: {"targetId": w.hub, "on": True}, {"targetId": "Hub"}),
+    "replayFailedJob": Spec("admin", lambda w: {"id": to_global_id("FeedFailedJob", 1)}, {"id": "FeedFailedJob"}),
 }
 
 # The longest value each string field takes; one more character must be refused.
@@ -519,6 +518,8 @@ def wrong_type_id(w: World, expected: str) -> str:
         "Post": w.event,
         "Event": w.post,
         "Comment": w.post,
+        "Notification": w.post,
+        "FeedFailedJob": w.post,
     }[expected]
 
 
@@ -615,7 +616,8 @@ def scalar_cases(w: World) -> list[Case]:
                     "DateTime": ["not a date", "2099-13-45T00:00:00Z", 12],
                 }[named.name]
                 if is_list(f.type):
-                    bad.append("not a list of one" if named.name != "String" else [None])
+                    # A lone value is a list of one (input coercion), so only a null item is wrong for strings and ids.
+                    bad.append("not a list of one" if named.name not in ("String", "ID") else [None])
             for value in bad:
                 cases.append(Case(mutation, f"{field}: {value!r}", _replace(base, (field,), value), None, True))
             if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined:
@@ -927,6 +929,7 @@ async def test_query_filters_refuse_bad_values(api: Api) -> None:
 
 async def test_body_over_one_mebibyte_is_413_with_a_json_error(api: Api) -> None:
     anna = await api.sign_up()
+    await settled(api)  # the sign-up's jobs (its verification mail) have run
     before = await snapshot(api)
     padding = "x" * (1024 * 1024)
     payload = json.dumps(
@@ -960,6 +963,7 @@ async def test_body_over_one_mebibyte_is_413_with_a_json_error(api: Api) -> None
 
 async def test_body_that_is_not_utf8_is_400(api: Api) -> None:
     anna = await api.sign_up()
+    await settled(api)  # the sign-up's jobs (its verification mail) have run
     before = await snapshot(api)
     headers = {"authorization": f"Bearer {anna.token}", "content-type": "application/json"}
     body = (

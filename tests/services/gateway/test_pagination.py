@@ -710,6 +710,32 @@ async def event_waitlist(api: Api) -> tuple[Walk, list[str]]:
     return walk, [p.handle for p in queue]
 
 
+async def query_notifications(api: Api) -> tuple[Walk, list[str]]:
+    anna = await api.sign_up()
+    fans = await members(api, N)
+    for fan in fans:
+        await fan.ok(FOLLOW, {"id": anna.id})
+        await api.settle()  # one at a time, so the notifications come in a known order
+    template = "query({vars}) {{ notifications({args}) {selection} }}"
+    walk = uncounted(Walk(anna, template, ("notifications",), "id actor { handle }", by("actor", "handle")))
+    return walk, [fan.handle for fan in reversed(fans)]
+
+
+async def query_failed_jobs(api: Api) -> tuple[Walk, list[str]]:
+    from shared.database import utcnow
+    from shared.outbox import FailedJob
+
+    admin = await api.make_admin()
+    async with api.app.state.feed_app.state.sessionmaker() as db:
+        for i in range(N):
+            db.add(FailedJob(job=f"feed.test_{i}", key=f"feed.test_{i}:x", arg={}, error="boom", dead_at=utcnow()))
+            await db.flush()
+        await db.commit()
+    template = "query({vars}) {{ failedJobs(service: FEED, {args}) {selection} }}"
+    walk = Walk(admin, template, ("failedJobs",), "id job", by("job"))
+    return walk, [f"feed.test_{i}" for i in reversed(range(N))]
+
+
 CASES: dict[str, Case] = {
     "Member.followers": member_followers,
     "Member.followingMembers": member_following_members,
@@ -745,6 +771,8 @@ CASES: dict[str, Case] = {
     "Event.rsvps": event_rsvps,
     "Event.rsvps(GOING)": event_rsvps_going,
     "Event.rsvps(WAITLISTED)": event_waitlist,
+    "Query.notifications": query_notifications,
+    "Query.failedJobs": query_failed_jobs,
 }
 
 

@@ -41,6 +41,13 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
             "Comment": Comment,
         }
         return feed_types[kind].from_out(item) if item else None
+    if kind == "Notification":
+        from services.gateway.graphql.notifications.types import Notification
+
+        if info.context.viewer.member_id is None:
+            return None
+        found = await info.context.feed.notifications_by_ids(info.context.viewer, [raw])
+        return Notification.from_out(found[0]) if found else None
     if kind == "OrganisationInvitation":
         if info.context.viewer.member_id is None:
             return None
