@@ -30,7 +30,9 @@ os.environ.setdefault("HUBBEN_PASSWORD_HASH_PARALLELISM", "1")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("HUBBEN_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("HUBBEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each pytest-xdist worker gets its own Redis database (tests flush theirs between tests).
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+REDIS_URL = os.environ.get("HUBBEN_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _XDIST_WORKER}")
 
 
 def reachable(host: str, port: int) -> bool:
