@@ -58,7 +58,11 @@ class Schema(strawberry.Schema):
     field, and internal errors the same masked message."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        super().process_errors(errors, execution_context)
+        # Only our own failures are logged: a client's syntax or validation error (which may
+        # hold anything it typed, lone surrogates included) is answered, not logged.
+        internal = [e for e in errors if graphql_error_code(e) == "INTERNAL"]
+        if internal:
+            super().process_errors(internal, execution_context)
         for error in errors:
             code = graphql_error_code(error)
             extensions = {**(error.extensions or {}), "code": code}
