@@ -203,6 +203,13 @@ class JobHost:
                 await task
         self.tasks.clear()
         if self.arq_worker is not None:
+            # Jobs cut short here run again (arq re-queues them). arq's close() awaits its job
+            # tasks and would re-raise their cancellation into whoever stops us: end them first.
+            running = list(self.arq_worker.tasks.values())
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            self.arq_worker.tasks.clear()
             with contextlib.suppress(Exception):
                 await self.arq_worker.close()
         if self.broker is not None:
