@@ -34,7 +34,6 @@ class Broker(Protocol):
 
     def listen(self, channel: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """`async with broker.listen(ch) as messages: async for m in messages: ...`"""
-        ...
 
     async def close(self) -> None: ...
 

@@ -104,7 +104,6 @@ class JobQueue(Protocol):
 
     async def redeliver(self, service: str, row: FailedJob, session: AsyncSession) -> None:
         """Run or enqueue a failed job again; the caller commits the row's new state."""
-        ...
 
 
 def _describe(exc: BaseException) -> str:
