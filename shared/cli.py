@@ -29,6 +29,19 @@ def _migrations(service: str) -> Path:
     return Path(__file__).resolve().parent.parent / "services" / service / "migrations"
 
 
+async def migrate_all(settings: Settings) -> None:
+    """Bring every service's database schema up to date."""
+    from shared.database import make_engine
+    from shared.database import migrate as run
+
+    for name in SERVICES:
+        engine = make_engine(settings, name)
+        try:
+            await run(engine, settings, name, _migrations(name))
+        finally:
+            await engine.dispose()
+
+
 def _check_migrated(settings: Settings, services: tuple[str, ...]) -> None:
     from shared.database import NotMigrated, prepare_database
 
@@ -118,20 +131,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Bring every service's database schema up to date."""
-    from shared.database import make_engine
-    from shared.database import migrate as run
-
-    settings = get_settings()
-
-    async def go() -> None:
-        for name in SERVICES:
-            engine = make_engine(settings, name)
-            try:
-                await run(engine, settings, name, _migrations(name))
-            finally:
-                await engine.dispose()
-
-    asyncio.run(go())
+    asyncio.run(migrate_all(get_settings()))
     console.print("Migrated: " + ", ".join(SERVICES))
 
 

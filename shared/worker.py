@@ -231,17 +231,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     for service in SERVICES:
         engines[service] = await prepare_database(settings, service, _migrations(service))
     codec = TokenCodec(settings, load_key_pair(settings))
-    graph_app = None
     async with contextlib.AsyncExitStack() as stack:
-        if settings.graph_url:
-            graph = GraphClient.remote(settings.graph_url, codec)
-        else:
-            from services.graph.api import create_app as create_graph_app
-
-            graph_app = create_graph_app(settings)
-            await stack.enter_async_context(graph_app.router.lifespan_context(graph_app))
-            graph = GraphClient.in_process(graph_app, codec)
-        stack.push_async_callback(graph.aclose)
+        graph, _ = await GraphClient.for_settings(settings, codec, stack)
         host = JobHost(
             settings,
             {name: make_sessionmaker(engine) for name, engine in engines.items()},

@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,20 @@ def require_server(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(f"{message}; CI requires it")
     pytest.skip(message)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked postgres_only (they examine Redis, which only the PostgreSQL backend runs
+    with) are not collected for the SQLite backend, rather than skipped."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_sqlite = params is not None and params.params.get("backend") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("postgres_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @dataclass
@@ -220,15 +235,9 @@ SERVICES = ("graph", "feed")
 
 
 async def _migrate(settings: Settings) -> None:
-    from shared.cli import _migrations
-    from shared.database import make_engine, migrate
+    from shared.cli import migrate_all
 
-    for service in SERVICES:
-        engine = make_engine(settings, service)
-        try:
-            await migrate(engine, settings, service, _migrations(service))
-        finally:
-            await engine.dispose()
+    await migrate_all(settings)
 
 
 async def _drop_schema(settings: Settings) -> None:
@@ -251,26 +260,41 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session")
-async def running_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def served_app(settings: Settings) -> AsyncIterator[Any]:
+    """The gateway app of these settings, started: on PostgreSQL in fresh schemas built by the
+    migrations and dropped afterwards."""
     from services.gateway.app import create_app
 
-    settings = make_settings(backend, tmp_path_factory.mktemp(f"var-{backend}"))
-    if backend == "postgres":
+    postgres = settings.database_url.startswith("postgresql")
+    if postgres:
         await _migrate(settings)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    try:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            yield app
+    finally:
+        if postgres:
+            await _drop_schema(settings)
+
+
+@pytest.fixture(scope="session")
+async def running_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    async with served_app(make_settings(backend, tmp_path_factory.mktemp(f"var-{backend}"))) as app:
         yield app
-    if backend == "postgres":
-        await _drop_schema(settings)
 
 
 async def _empty_tables(app: Any) -> None:
+    await empty_service_tables({"graph": app.state.graph_app.state.engine, "feed": app.state.feed_app.state.engine})
+
+
+async def empty_service_tables(engines: dict[str, Any]) -> None:
+    """Empty every table of the graph and feed services, keeping the schemas."""
     from services.feed.models import TABLES as FEED_TABLES
     from services.graph.models import TABLES as GRAPH_TABLES
 
-    for service_app, tables in ((app.state.graph_app, GRAPH_TABLES), (app.state.feed_app, FEED_TABLES)):
-        engine = service_app.state.engine
+    for service, tables in (("graph", GRAPH_TABLES), ("feed", FEED_TABLES)):
+        engine = engines[service]
         names = [t.__tablename__ for t in tables]
         async with engine.begin() as conn:
             if engine.dialect.name == "postgresql":

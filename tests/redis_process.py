@@ -1,6 +1,6 @@
-"""A private redis-server process a test may stop and start again (the shared server on
-6379 is never touched). It keeps its data in an append-only file, so a restart brings
-back what it held, like a production Redis with persistence."""
+"""A private redis-server process a test or benchmark may stop and start again (the shared
+server on 6379 is never touched). By default it keeps its data in an append-only file, so a
+restart brings back what it held, like a production Redis with persistence."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from tests.test_split_mode import free_port
 
 
 class RedisProcess:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, persistent: bool = True, options: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
+        self.persistent = persistent
+        self.options = options  # further redis-server options, e.g. ("--zset-max-listpack-entries", "0")
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
@@ -37,12 +39,10 @@ class RedisProcess:
                 "127.0.0.1",
                 "--dir",
                 str(self.workdir),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
                 "--save",
                 "",
+                *(("--appendonly", "yes", "--appendfsync", "always") if self.persistent else ("--appendonly", "no")),
+                *self.options,
             ],
             stdout=(self.workdir / "redis.log").open("ab"),
             stderr=subprocess.STDOUT,

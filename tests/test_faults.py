@@ -21,7 +21,7 @@ from services.feed.timelines import KEY_PREFIX, READY, SENTINEL
 from shared.ids import from_global_id
 from shared.outbox import FailedJob
 from shared.settings import Settings
-from tests.conftest import PG_URL, Api, Session, _drop_schema, _migrate, make_settings, poll, require_server
+from tests.conftest import PG_URL, Api, Session, make_settings, poll, require_server, served_app
 from tests.redis_process import RedisProcess
 from tests.services.feed.test_notifications import SET_BELL, make_hub, make_org, notifications, post
 from tests.test_split_mode import HUBBEN, hubben_env
@@ -36,17 +36,10 @@ def raw(global_id: str) -> int:
 
 @asynccontextmanager
 async def gateway(settings: Settings) -> AsyncIterator[Api]:
-    from services.gateway.app import create_app
-
-    await _migrate(settings)
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hubben.test", timeout=30) as http:
-                yield Api(http=http, app=app, backend="postgres")
-    finally:
-        await _drop_schema(settings)
+    async with served_app(settings) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hubben.test", timeout=30) as http:
+            yield Api(http=http, app=app, backend="postgres")
 
 
 async def hub_with_author(api: Api) -> tuple[Session, str]:

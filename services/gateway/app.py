@@ -26,7 +26,6 @@ from services.gateway.graphql.notifications.subscriptions import MAX_SUBSCRIPTIO
 from services.gateway.graphql.schema import build_schema
 from services.gateway.mail_links import router as mail_links_router
 from services.gateway.public import router as public_router
-from services.graph.api import create_app as create_graph_app
 from services.graph.client import GraphClient
 from shared.auth import TokenCodec, load_key_pair
 from shared.broker import Broker, MemoryBroker, RedisBroker
@@ -85,14 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.codec = codec
             app.state.settings = settings
             app.state.graph_app = app.state.feed_app = None
-            if settings.graph_url:
-                graph = GraphClient.remote(settings.graph_url, codec)
-            else:
-                graph_app = create_graph_app(settings)
-                await stack.enter_async_context(graph_app.router.lifespan_context(graph_app))
-                graph = GraphClient.in_process(graph_app, codec)
-                app.state.graph_app = graph_app
-            stack.push_async_callback(graph.aclose)
+            graph, app.state.graph_app = await GraphClient.for_settings(settings, codec, stack)
             app.state.graph = graph
             if settings.feed_url:
                 feed = FeedClient.remote(settings.feed_url, codec)

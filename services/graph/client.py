@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from shared.auth import Principal, TokenCodec
 from shared.client import ServiceClient
 from shared.failed_jobs import FAILED_JOBS_PATH, FailedJobOut, FailedJobPage, FailedJobState, failed_jobs_params
 from shared.pagination import PageRequest
+from shared.settings import Settings
 
 
 def _page(page: PageRequest) -> dict[str, Any]:
@@ -31,6 +33,24 @@ class GraphClient(ServiceClient):
     @classmethod
     def remote(cls, base_url: str, codec: TokenCodec, service: str = "gateway") -> GraphClient:
         return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
+
+    @classmethod
+    async def for_settings(
+        cls, settings: Settings, codec: TokenCodec, stack: AsyncExitStack
+    ) -> tuple[GraphClient, Any]:
+        """The graph service these settings name: remote at HUBBEN_GRAPH_URL, or its app started
+        in this process (returned too, else None). The stack closes both."""
+        graph_app = None
+        if settings.graph_url:
+            graph = cls.remote(settings.graph_url, codec)
+        else:
+            from services.graph.api import create_app
+
+            graph_app = create_app(settings)
+            await stack.enter_async_context(graph_app.router.lifespan_context(graph_app))
+            graph = cls.in_process(graph_app, codec)
+        stack.push_async_callback(graph.aclose)
+        return graph, graph_app
 
     # identity
     async def sign_up(self, p: Principal, data: c.SignUpIn | dict[str, Any]) -> c.SessionOut:

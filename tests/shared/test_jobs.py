@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.feed import repository as feed_repo
@@ -45,7 +45,16 @@ from shared.jobs import (
 )
 from shared.outbox import FailedJob, OutboxEvent, record_event
 from shared.settings import Settings
-from tests.conftest import REDIS_URL, SERVICES, _drop_schema, _migrate, make_settings, poll, require_server
+from tests.conftest import (
+    REDIS_URL,
+    SERVICES,
+    _drop_schema,
+    _migrate,
+    empty_service_tables,
+    make_settings,
+    poll,
+    require_server,
+)
 
 # The arq tests use their own queue on the test Redis db, apart from any app's workers.
 QUEUE = "arq:queue:hubben-test-jobs"
@@ -80,18 +89,7 @@ async def stores(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
 
 
 async def empty_tables(stores: Stores) -> None:
-    from services.feed.models import TABLES as FEED_TABLES
-    from services.graph.models import TABLES as GRAPH_TABLES
-
-    for service, tables in (("graph", GRAPH_TABLES), ("feed", FEED_TABLES)):
-        engine = stores.engines[service]
-        names = [t.__tablename__ for t in tables]
-        async with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
-            else:
-                for n in names:
-                    await conn.execute(text(f'DELETE FROM "{n}"'))
+    await empty_service_tables(stores.engines)
 
 
 # --- the two runners ------------------------------------------------------------------------

@@ -29,7 +29,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Api, Session, _drop_schema, _empty_tables, _flush_redis, _migrate, make_settings, poll
+from tests.conftest import (
+    Api,
+    Session,
+    _empty_tables,
+    _flush_redis,
+    make_settings,
+    poll,
+    served_app,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 PUBLIC_URL = "https://hubben.test"
@@ -115,8 +123,6 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 async def mail_app(backend: str, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    from services.gateway.app import create_app
-
     base = make_settings(backend, tmp_path_factory.mktemp(f"mail-{backend}"))
     settings = base.model_copy(
         update={
@@ -129,13 +135,8 @@ async def mail_app(backend: str, smtp: SmtpServer, tmp_path_factory: pytest.Temp
             "job_max_tries": 40,
         }
     )
-    if backend == "postgres":
-        await _migrate(settings)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with served_app(settings) as app:
         yield app
-    if backend == "postgres":
-        await _drop_schema(settings)
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ queue stays apart from the shared app's."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,7 +27,8 @@ from shared.auth import Principal
 from shared.ids import from_global_id
 from shared.outbox import OutboxEvent
 from shared.pagination import PageRequest
-from tests.conftest import Api, Session, _drop_schema, _empty_tables, _migrate, make_settings, poll
+from tests.conftest import Api, Session, _empty_tables, make_settings, poll, served_app
+from tests.redis_process import RedisProcess
 from tests.services.feed.test_feeds import (
     FOLLOW,
     HOME_FEED,
@@ -225,44 +223,6 @@ async def test_blocks_and_mutes_hide_entries_and_lifting_them_brings_all_back(ap
 # --- pages, the cap, and the database beyond it ------------------------------------------------------
 
 
-class PrivateRedis:
-    """A redis-server of the test's own, so an app with other settings has its own arq queue."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed"
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    async def ready(self) -> None:
-        client = aioredis.from_url(self.url)
-
-        async def answers() -> bool:
-            try:
-                return bool(await client.ping())
-            except (OSError, aioredis.ConnectionError):
-                return False
-
-        try:
-            await poll(answers)
-        finally:
-            await client.aclose()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=15)
-
-
 SMALL = {"timeline_cap": 10, "fanout_batch": 2, "fanout_max_followers": 2}
 
 
@@ -270,22 +230,14 @@ SMALL = {"timeline_cap": 10, "fanout_batch": 2, "fanout_max_followers": 2}
 async def small_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     """An app whose timelines hold 10 entries, whose fan-out batches hold 2 followers, and
     which merges sources with more than 2 followers in on read."""
-    if backend != "postgres":
-        pytest.skip("timelines live in Redis, which the PostgreSQL backend runs with")
-    from services.gateway.app import create_app
-
+    assert backend == "postgres", "timelines live in Redis, which only the PostgreSQL backend runs with"
     workdir = tmp_path_factory.mktemp("small-timelines")
-    server = PrivateRedis(workdir)
+    server = RedisProcess(workdir / "redis", persistent=False)
     try:
-        await server.ready()
+        server.start()
         settings = make_settings("postgres", workdir).model_copy(update={"redis_url": server.url, **SMALL})
-        await _migrate(settings)
-        app = create_app(settings)
-        try:
-            async with app.router.lifespan_context(app):
-                yield app
-        finally:
-            await _drop_schema(settings)
+        async with served_app(settings) as app:
+            yield app
     finally:
         server.stop()
 
@@ -299,6 +251,7 @@ async def small(small_app: Any) -> AsyncIterator[Api]:
         yield Api(http=http, app=small_app, backend="postgres")
 
 
+@pytest.mark.postgres_only
 async def test_timelines_keep_the_newest_entries_and_older_pages_come_from_the_database(small: Api) -> None:
     author, reader = await small.sign_up(), await small.sign_up()
     await reader.ok(FOLLOW, {"t": author.id})
@@ -324,6 +277,7 @@ async def test_timelines_keep_the_newest_entries_and_older_pages_come_from_the_d
     assert walked == newest_first
 
 
+@pytest.mark.postgres_only
 async def test_home_pages_stay_whole_while_posts_arrive_across_the_timelines_floor(small: Api) -> None:
     feed, add, existing = await home_feed_case(small)
     await check_feed_pages_while_items_arrive(feed, add, existing)
@@ -373,6 +327,7 @@ class InlineQueue:
         await job(self.ctx, arg)
 
 
+@pytest.mark.postgres_only
 async def test_a_home_feed_is_identical_fanned_out_merged_on_read_or_from_the_database(small: Api) -> None:
     """Sources with more than 2 followers are not fanned out here; the same feed read three
     ways gives the same pages: from timelines with those sources merged in on read, from the
@@ -470,6 +425,7 @@ async def test_a_home_feed_is_identical_fanned_out_merged_on_read_or_from_the_da
     assert raw(made[7]) in bo_all  # Bo is a member of the hub
 
 
+@pytest.mark.postgres_only
 async def test_what_fan_out_skipped_stays_merged_in_once_a_source_has_fewer_followers(small: Api) -> None:
     owner = await small.sign_up()
     hub = await make_hub(owner, (await make_org(owner))["id"])
@@ -506,9 +462,8 @@ async def test_what_fan_out_skipped_stays_merged_in_once_a_source_has_fewer_foll
 # --- Redis: rebuilt when flushed, jobs that run twice, and reads when it is away ----------------------
 
 
+@pytest.mark.postgres_only
 async def test_a_flushed_redis_is_rebuilt_from_the_database_on_read(api: Api) -> None:
-    if api.backend != "postgres":
-        pytest.skip("timelines live in Redis, which the PostgreSQL backend runs with")
     author, reader = await api.sign_up(), await api.sign_up()
     await reader.ok(FOLLOW, {"t": author.id})
     await api.settle()
@@ -525,9 +480,8 @@ async def test_a_flushed_redis_is_rebuilt_from_the_database_on_read(api: Api) ->
     assert store is not None and await store.floor(raw(reader.id)) == 0  # all of it: nothing below
 
 
+@pytest.mark.postgres_only
 async def test_fan_out_jobs_that_run_twice_add_nothing_twice(api: Api) -> None:
-    if api.backend != "postgres":
-        pytest.skip("timelines live in Redis, which the PostgreSQL backend runs with")
     author, reader = await api.sign_up(), await api.sign_up()
     await reader.ok(FOLLOW, {"t": author.id})
     await api.settle()

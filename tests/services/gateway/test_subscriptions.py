@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -26,8 +25,9 @@ from websockets.typing import Subprotocol
 from shared.broker import hub_channel, notifications_channel
 from shared.ids import from_global_id
 from tests.conftest import PG_URL, Api, Session, poll, require_server
+from tests.redis_process import RedisProcess
 from tests.test_split_mode import free_port, hubben_env, hubben_serve, private_pem, wait_healthy
-from tests.test_worker import hubben_worker
+from tests.test_worker import gql, hubben_worker, sign_up
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 NOTIFICATION_ADDED = "subscription { notificationAdded { id kind text actor { handle } } }"
@@ -246,49 +246,12 @@ async def test_a_hub_feed_delivers_new_items_each_viewer_may_see(api: Api, ws_ur
 def private_redis(workdir: Path) -> Iterator[str]:
     """A Redis of this test's own: the serve and worker processes share its queue, and no
     other test's arq worker (which polls the shared server's queue) can take their jobs."""
-    port = free_port()
-    log = workdir / "redis.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = RedisProcess(workdir / "redis", persistent=False)
+    server.start()
     try:
-        yield f"redis://127.0.0.1:{port}/13"
+        yield server.url.removesuffix("/0") + "/13"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
-async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    body = (await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-async def sign_up(http: httpx.AsyncClient, handle: str) -> tuple[str, str]:
-    data = await gql(
-        http,
-        """mutation($i: SignUpInput!) { signUp(input: $i) { session { accessToken member { id } }
-           userErrors { message } } }""",
-        {
-            "i": {
-                "email": f"{handle}@example.se",
-                "password": "correct horse battery",
-                "handle": handle,
-                "displayName": handle,
-            }
-        },
-    )
-    return data["signUp"]["session"]["accessToken"], data["signUp"]["session"]["member"]["id"]
+        server.stop()
 
 
 async def test_a_notification_made_by_a_worker_process_reaches_a_gateway_process(tmp_path: Path) -> None:
