@@ -12,12 +12,13 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
+from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from shared.errors import Unauthenticated
@@ -25,6 +26,8 @@ from shared.settings import Settings
 
 ALGORITHM = "RS256"
 INTERNAL_AUDIENCE = "hubben-internal"
+# Internal tokens remembered as verified, per process (a few minutes of distinct callers).
+INTERNAL_SEEN_MAX = 10_000
 UNSUBSCRIBE_AUDIENCE = "hubben-unsubscribe"
 SCOPES = ("read", "write", "moderate")
 PAT_PREFIX = "hbp_"
@@ -107,17 +110,23 @@ class TokenCodec:
     settings: Settings
     keys: KeyPair
     _now: Any = field(default=time.time)
+    _internal_seen: dict[str, tuple[float, Principal]] = field(default_factory=dict, repr=False)
 
     def _sign(self, claims: dict[str, Any]) -> str:
         if not self.keys.private_pem:
             raise RuntimeError("this process holds no signing key")
         return jwt.encode(claims, self.keys.private_pem, algorithm=ALGORITHM)
 
+    @cached_property
+    def _verifier(self) -> Any:
+        """The public key, parsed once (python-jose would parse the PEM on every decode)."""
+        return jwk.construct(self.keys.public_pem, ALGORITHM)
+
     def _decode(self, token: str, audience: str) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self.keys.public_pem,
+                self._verifier,
                 algorithms=[ALGORITHM],
                 audience=audience,
                 issuer=self.settings.jwt_issuer,
@@ -181,15 +190,26 @@ class TokenCodec:
         )
 
     def verify_internal_token(self, token: str) -> Principal:
+        """The principal an internal token carries. A client reuses one token for half its
+        life (shared.client), so a token verified once is remembered until it expires: the
+        same bytes verify the same way, and the expiry is checked on every use."""
+        now = self._now()
+        known = self._internal_seen.get(token)
+        if known is not None and now < known[0]:
+            return known[1]
         claims = self._decode(token, INTERNAL_AUDIENCE)
         sub = str(claims["sub"])
-        return Principal(
+        principal = Principal(
             member_id=int(sub) if sub.isdigit() else None,
             roles=tuple(claims.get("roles") or ()),
             scopes=tuple(claims.get("scopes") or ()),
             service=str(claims.get("svc") or ""),
             token_kind=str(claims.get("kind") or "anonymous"),
         )
+        if len(self._internal_seen) >= INTERNAL_SEEN_MAX:
+            self._internal_seen.clear()
+        self._internal_seen[token] = (float(claims["exp"]), principal)
+        return principal
 
     def issue_unsubscribe_token(self, member_id: int, kind: str) -> str:
         """The token of a mail's unsubscribe link: names the member and the kind of mail.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
@@ -18,11 +19,13 @@ app = typer.Typer(
 )
 admin = typer.Typer(help="Platform administration.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
+search = typer.Typer(help="The search index.", no_args_is_help=True)
+app.add_typer(search, name="search")
 console = Console(stderr=True)
 
 
 # Every service that owns a database: its name and where its Alembic scripts live.
-SERVICES = ("graph", "feed")
+SERVICES = ("graph", "feed", "search")
 
 
 def _migrations(service: str) -> Path:
@@ -61,7 +64,7 @@ def _check_migrated(settings: Settings, services: tuple[str, ...]) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    service: str = typer.Option("gateway", help="gateway (default, with in-process services), graph or feed."),
+    service: str = typer.Option("gateway", help="gateway (default, with in-process services), graph, feed or search."),
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Run Hubben. With no configuration: SQLite under var/, demo data on first start."""
@@ -69,11 +72,17 @@ def serve(
 
     settings = get_settings()
     if service not in ("gateway", *SERVICES):
-        raise typer.BadParameter("choose gateway, graph or feed", param_hint="--service")
+        raise typer.BadParameter("choose gateway, graph, feed or search", param_hint="--service")
     if service == "feed" and not settings.graph_url:
         raise typer.BadParameter("the feed service on its own needs HUBBEN_GRAPH_URL", param_hint="--service")
+    if service == "search" and not (settings.graph_url and settings.feed_url):
+        raise typer.BadParameter(
+            "the search service on its own needs HUBBEN_GRAPH_URL and HUBBEN_FEED_URL", param_hint="--service"
+        )
     jobs_here = (
-        service == "gateway" and not settings.graph_url and not settings.feed_url and settings.run_jobs_in_process
+        service == "gateway"
+        and not (settings.graph_url or settings.feed_url or settings.search_url)
+        and settings.run_jobs_in_process
     )
     if jobs_here and workers > 1 and not settings.redis_url:
         # Without Redis each process would run jobs from memory only; with it, arq shares them.
@@ -181,3 +190,61 @@ def admin_create(
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from exc
     console.print(f"Admin created: @{data.handle} ({data.email}), id {member_id}")
+
+
+@search.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from the services' data, then swap it in: searches keep
+    answering from the old index meanwhile, and changes made during the build are kept."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from services.feed.client import FeedClient
+    from services.graph.client import GraphClient
+    from services.search import service
+    from services.search.backends import open_engine
+    from services.search.contracts import ReindexOut
+    from shared.auth import TokenCodec, load_key_pair
+    from shared.database import make_sessionmaker, prepare_database
+    from shared.errors import DomainError
+    from shared.search_documents import DocType
+
+    settings = get_settings()
+
+    async def go() -> ReindexOut:
+        db = await prepare_database(settings, "search", _migrations("search"))
+        engine = open_engine(settings)
+        codec = TokenCodec(settings, load_key_pair(settings))
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                graph, _ = await GraphClient.for_settings(settings, codec, stack)
+                feed, _ = await FeedClient.for_settings(settings, codec, stack, graph)
+                sources = service.Sources(graph=graph, feed=feed)
+                columns = (
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.completed:,}"),
+                )
+                with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+                    tasks = {t: progress.add_task(f"{t.value}s", total=None) for t in DocType}
+
+                    def advance(doc_type: DocType, count: int) -> None:
+                        progress.advance(tasks[doc_type], count)
+
+                    out = await service.reindex(engine, sources, make_sessionmaker(db), advance)
+                    for task in tasks.values():
+                        progress.update(task, total=progress.tasks[task].completed)
+                    return out
+        finally:
+            await engine.close()
+            await db.dispose()
+
+    try:
+        out = asyncio.run(go())
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"Search index {out.generation} is live: {out.documents:,} documents"
+        + (f", {out.pending_applied:,} changed during the build" if out.pending_applied else "")
+    )

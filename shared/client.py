@@ -4,6 +4,7 @@ principal (cached for half their life), and errors mapped back to domain errors.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +14,12 @@ from shared.auth import Principal, TokenCodec
 from shared.errors import DomainError, error_from_payload
 
 M = TypeVar("M")
+
+
+@lru_cache(maxsize=512)
+def _adapter(out: Any) -> TypeAdapter[Any]:
+    """One validator per answer type: building one costs more than most calls."""
+    return TypeAdapter(out)
 
 
 class ServiceClient:
@@ -59,7 +66,7 @@ class ServiceClient:
             raise error_from_payload(payload, response.status_code)
         if response.status_code == 204 or out is None:
             return None
-        return TypeAdapter(out).validate_python(response.json())
+        return _adapter(out).validate_json(response.content)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlmodel import col
 
 from shared.auth import Principal
+from shared.client import ServiceClient
 from shared.errors import Forbidden, Unauthenticated
 from shared.jobs import replay
 from shared.outbox import FailedJob
@@ -155,3 +156,17 @@ def failed_jobs_router(service: str) -> APIRouter:
         return FailedJobOut.of(service, await replay(request.app.state.sessionmaker, failed_job_id))
 
     return router
+
+
+class FailedJobsClient(ServiceClient):
+    """The failed-jobs routes, for the client of every service that runs jobs."""
+
+    async def failed_jobs(
+        self, p: Principal, state: FailedJobState | None, job: str | None, page: PageRequest
+    ) -> FailedJobPage:
+        params = failed_jobs_params(state, job, page)
+        return await self.call(p, "GET", FAILED_JOBS_PATH, FailedJobPage, params=params)  # type: ignore[no-any-return]
+
+    async def replay_failed_job(self, p: Principal, failed_job_id: int) -> FailedJobOut:
+        path = f"{FAILED_JOBS_PATH}/{failed_job_id}/replay"
+        return await self.call(p, "POST", path, FailedJobOut)  # type: ignore[no-any-return]

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     graph_url: str = ""
     # Base URL of a feed service running in its own process; empty means in-process.
     feed_url: str = ""
+    # Base URL of a search service running in its own process; empty means in-process.
+    search_url: str = ""
+
+    # Search: Meilisearch when meili_url is set, else the embedded Tantivy index under
+    # var_dir/search. meili_index names the live index (a reindex swaps a new one in).
+    meili_url: str = ""
+    meili_api_key: str = ""
+    meili_index: str = "hubben"
 
     # JWT key pair (PEM). Empty private key in the embedded default: generated under var_dir.
     jwt_private_key: str = ""

@@ -4,7 +4,7 @@ internal token, the unit-of-work session, and request-body limits."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,17 +45,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid input"}
-        message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
-        field = validation_field(first.get("loc", ()))
-        # A check across fields (a model validator) names its field on the error it raised.
-        named = getattr((first.get("ctx") or {}).get("error"), "field", None)
-        if field is None and isinstance(named, str):
-            field = _camel(named)
-        return JSONResponse(
-            {"code": "BAD_USER_INPUT", "message": message, "field": field},
-            status_code=422,
-        )
+        error = bad_input(exc.errors())
+        return JSONResponse({"code": error.code, "message": error.message, "field": error.field}, status_code=422)
+
+
+def bad_input(errors: Sequence[Any]) -> BadUserInput:
+    """Pydantic's validation errors as the one BadUserInput a client sees: the first error's
+    message and the field it names (camelCase)."""
+    first: dict[str, Any] = errors[0] if errors else {"loc": (), "msg": "invalid input"}
+    message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
+    field = validation_field(first.get("loc", ()))
+    # A check across fields (a model validator) names its field on the error it raised.
+    named = getattr((first.get("ctx") or {}).get("error"), "field", None)
+    if field is None and isinstance(named, str):
+        field = _camel(named)
+    return BadUserInput(message, field=field)
 
 
 def _codec(request: Request) -> TokenCodec:

@@ -34,9 +34,11 @@ ARQ_TIMEOUT_GRACE_SECONDS = 5
 def build_registry() -> Registry:
     """Every service's jobs."""
     from services.feed.jobs import register as register_feed_jobs
+    from services.search.jobs import register as register_search_jobs
 
     registry = Registry()
     register_feed_jobs(registry)
+    register_search_jobs(registry)
     return registry
 
 
@@ -52,6 +54,8 @@ class JobHost:
     sessionmakers: dict[str, async_sessionmaker[AsyncSession]]
     graph: Any  # services.graph.client.GraphClient
     codec: Any  # shared.auth.TokenCodec
+    feed: Any = None  # services.feed.client.FeedClient
+    search_index: Any = None  # services.search.engine.SearchEngine
     broker: Broker | None = None
     registry: Registry = field(default_factory=build_registry)
     run_jobs: bool = True  # run the jobs here (arq worker or in-process), not only relay them
@@ -64,6 +68,8 @@ class JobHost:
     arq_worker: Any = None
 
     async def start(self) -> None:
+        from services.search.service import Sources
+
         settings = self.settings
         if settings.redis_url:
             from arq.connections import ArqRedis
@@ -85,6 +91,8 @@ class JobHost:
             codec=self.codec,
             broker=self.broker,
             redis=self.redis,
+            search_index=self.search_index,
+            search_sources=Sources(graph=self.graph, feed=self.feed),
         )
         if self.queue is None:
             self.queue = InProcessQueue(self.ctx, self.registry)
@@ -222,7 +230,9 @@ class JobHost:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """`hubben worker`: relays and jobs for every service, beside services running elsewhere."""
+    from services.feed.client import FeedClient
     from services.graph.client import GraphClient
+    from services.search.backends import open_engine
     from shared.auth import TokenCodec, load_key_pair
     from shared.cli import SERVICES, _migrations
     from shared.database import make_sessionmaker, prepare_database
@@ -233,11 +243,16 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     codec = TokenCodec(settings, load_key_pair(settings))
     async with contextlib.AsyncExitStack() as stack:
         graph, _ = await GraphClient.for_settings(settings, codec, stack)
+        feed, _ = await FeedClient.for_settings(settings, codec, stack, graph)
+        search_index = open_engine(settings)
+        stack.push_async_callback(search_index.close)
         host = JobHost(
             settings,
             {name: make_sessionmaker(engine) for name, engine in engines.items()},
             graph=graph,
             codec=codec,
+            feed=feed,
+            search_index=search_index,
         )
         await host.start()
         try:

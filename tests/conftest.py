@@ -19,8 +19,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
+from shared.cli import SERVICES
 from shared.settings import Settings
 
 # Argon2 at production cost takes ~0.4 s a hash on these machines; tests use the minimum
@@ -132,7 +134,7 @@ class Api:
         async def quiet() -> bool:
             if redis is not None and await redis.zcard(app.state.settings.job_queue):
                 return False
-            for service_app in (app.state.graph_app, app.state.feed_app):
+            for service_app in (app.state.graph_app, app.state.feed_app, app.state.search_app):
                 async with service_app.state.sessionmaker() as s:
                     pending = select(func.count()).where(col(OutboxEvent.dispatched_at).is_(None))
                     retrying = select(func.count()).where(col(FailedJob.dead_at).is_(None))
@@ -231,9 +233,6 @@ def make_settings(backend: str, tmp: Path) -> Settings:
     return Settings(**common, job_retry_seconds=0.05)
 
 
-SERVICES = ("graph", "feed")
-
-
 async def _migrate(settings: Settings) -> None:
     from shared.cli import migrate_all
 
@@ -285,23 +284,34 @@ async def running_app(backend: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 async def _empty_tables(app: Any) -> None:
-    await empty_service_tables({"graph": app.state.graph_app.state.engine, "feed": app.state.feed_app.state.engine})
+    """Empty every service's tables and the search index, keeping the schemas."""
+    await empty_service_tables({name: getattr(app.state, f"{name}_app").state.engine for name in SERVICES})
+    await app.state.search_app.state.index.clear()
 
 
 async def empty_service_tables(engines: dict[str, Any]) -> None:
-    """Empty every table of the graph and feed services, keeping the schemas."""
+    """Empty every table of these services, keeping the schemas."""
     from services.feed.models import TABLES as FEED_TABLES
     from services.graph.models import TABLES as GRAPH_TABLES
+    from services.search.models import TABLES as SEARCH_TABLES
 
-    for service, tables in (("graph", GRAPH_TABLES), ("feed", FEED_TABLES)):
-        engine = engines[service]
-        names = [t.__tablename__ for t in tables]
-        async with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
-            else:
-                for n in names:
-                    await conn.execute(text(f'DELETE FROM "{n}"'))
+    tables_of = {"graph": GRAPH_TABLES, "feed": FEED_TABLES, "search": SEARCH_TABLES}
+    for service, engine in engines.items():
+        names = [t.__tablename__ for t in tables_of[service]]
+        for attempt in range(5):
+            try:
+                async with engine.begin() as conn:
+                    if engine.dialect.name == "postgresql":
+                        await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
+                    else:
+                        for n in names:
+                            await conn.execute(text(f'DELETE FROM "{n}"'))
+                break
+            except DBAPIError as exc:
+                # A job of the previous test may still be writing: TRUNCATE's locks can then
+                # deadlock with it, and PostgreSQL picks one side. Ours tries again.
+                if "deadlock" not in str(exc) or attempt == 4:
+                    raise
 
 
 async def _flush_redis(app: Any) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from shared.settings import Settings
-from tests.conftest import PG_URL, Api, _drop_schema, require_server
+from tests.conftest import PG_URL, Api, _drop_schema, poll, require_server
 from tests.test_split_mode import HUBBEN, hubben_env, hubben_serve, wait_healthy
 
 PASSWORD = "a long admin passphrase"
@@ -114,7 +114,7 @@ async def test_serve_refuses_an_unmigrated_postgres_schema_until_migrate(tmp_pat
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
                 ready = await http.get("/readyz")
                 assert ready.status_code == 200, ready.text
-                assert ready.json()["checks"] == {"graph": "ok", "feed": "ok"}
+                assert ready.json()["checks"] == {"graph": "ok", "feed": "ok", "search": "ok"}
     finally:
         await _drop_schema(Settings(database_url=PG_URL, database_schema_prefix=prefix))
 
@@ -134,6 +134,36 @@ async def test_embedded_serve_seeds_the_demo_data(tmp_path: Path) -> None:
     assert hub["membersCount"] >= 5
     assert hub["name"]
     assert "Demo data created" in server.output()
+
+
+FIND_HUB = {"query": '{ search(query: "kraftsaml", filter: {types: [HUB]}) { nodes { ... on Hub { slug } } } }'}
+
+
+async def test_search_reindex_swaps_a_new_index_in_while_the_server_answers(tmp_path: Path) -> None:
+    """The demo data is searchable on first start; `hubben search reindex`, run beside the
+    server, builds a new index and swaps it in without a search going unanswered."""
+    env = hubben_env(var_dir=str(tmp_path / "var"))
+    with hubben_serve(env, tmp_path) as server:
+        await wait_healthy(server)
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+
+            async def finds_the_hub() -> bool:
+                r = await http.post("/graphql", json=FIND_HUB)
+                assert r.status_code == 200 and "errors" not in r.json(), r.text
+                return r.json()["data"]["search"]["nodes"] == [{"slug": "kraftsamlingen"}]
+
+            await poll(finds_the_hub, within=20)
+            reindex = asyncio.create_task(asyncio.to_thread(run_hubben, env, tmp_path, "search", "reindex"))
+            answered = 0
+            while not reindex.done():
+                assert await finds_the_hub()
+                answered += 1
+            result = await reindex
+            assert result.returncode == 0, said(result)
+            assert await finds_the_hub()
+    assert "is live:" in said(result) and answered > 0
+    generations = [p.name for p in (tmp_path / "var" / "search" / "tantivy").iterdir() if p.is_dir()]
+    assert len(generations) == 2  # the new one, and the one it replaced (dropped at the next swap)
 
 
 def test_serve_refuses_setups_that_would_misdeliver_events(tmp_path: Path) -> None:
@@ -157,3 +187,12 @@ def test_serve_refuses_setups_that_would_misdeliver_events(tmp_path: Path) -> No
         timeout=60,
     )
     assert feed.returncode == 2 and "HUBBEN_GRAPH_URL" in " ".join(feed.stderr.decode().split())
+    search = subprocess.run(
+        [HUBBEN, "serve", "--service", "search"],
+        env={**env, "HUBBEN_GRAPH_URL": "http://127.0.0.1:1"},
+        cwd=tmp_path,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert search.returncode == 2 and "HUBBEN_FEED_URL" in " ".join(search.stderr.decode().split())

@@ -1,4 +1,4 @@
-"""/healthz answers while the process is up; /readyz checks the graph service and Redis."""
+"""/healthz answers while the process is up; /readyz checks the services and Redis."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ async def test_healthz_and_readyz_without_redis(tmp_path: Path) -> None:
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "feed": "ok"}}
+        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "feed": "ok", "search": "ok"}}
 
 
 async def test_readyz_checks_a_real_redis(tmp_path: Path) -> None:
@@ -39,7 +39,10 @@ async def test_readyz_checks_a_real_redis(tmp_path: Path) -> None:
     async with gateway(tmp_path, redis_url=REDIS_URL) as http:
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "feed": "ok", "redis": "ok"}}
+        assert ready.json() == {
+            "status": "ready",
+            "checks": {"graph": "ok", "feed": "ok", "search": "ok", "redis": "ok"},
+        }
 
 
 async def test_readyz_is_degraded_but_ready_when_redis_is_unreachable(tmp_path: Path) -> None:

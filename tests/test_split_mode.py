@@ -219,7 +219,10 @@ async def test_gateway_with_graph_service_in_its_own_process(tmp_path: Path) -> 
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hubben.test") as http:
                 ready = await http.get("/readyz")
-                assert (ready.status_code, ready.json()["checks"]) == (200, {"graph": "ok", "feed": "ok"}), ready.text
+                assert (ready.status_code, ready.json()["checks"]) == (
+                    200,
+                    {"graph": "ok", "feed": "ok", "search": "ok"},
+                ), ready.text
                 handles = await run_flow(Api(http=http, app=app, backend="split"))
 
         # The data is in the graph process's database; the gateway made none of its own.
@@ -286,7 +289,10 @@ async def test_two_processes_through_the_cli_and_the_gateway_keeps_no_database(t
             await wait_healthy(gateway)
             async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as http:
                 ready = await http.get("/readyz")
-                assert (ready.status_code, ready.json()["checks"]) == (200, {"graph": "ok", "feed": "ok"}), ready.text
+                assert (ready.status_code, ready.json()["checks"]) == (
+                    200,
+                    {"graph": "ok", "feed": "ok", "search": "ok"},
+                ), ready.text
                 r = await http.post(
                     "/graphql", json={"query": '{ hub(slug: "kraftsamlingen") { organisation { name } } }'}
                 )

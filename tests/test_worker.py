@@ -128,3 +128,11 @@ async def run_flow(gateway_url: str) -> None:
             return post_id in [n.get("id") for n in data["homeFeed"]["nodes"]]
 
         await poll(in_home_feed, within=30, interval=0.2)
+
+        # The worker process indexed it; the gateway's search reads the same Tantivy files.
+        async def searchable() -> bool:
+            data = await gql(http, '{ search(query: "skola", filter: {types: [HUB, POST]}) { nodes {'
+                             " ... on Hub { id } ... on Post { id } } } }", {}, bo)  # fmt: skip
+            return {hub_id, post_id} <= {n.get("id") for n in data["search"]["nodes"]}
+
+        await poll(searchable, within=30, interval=0.2)

@@ -16,10 +16,11 @@ from services.feed.jobs_api import router as failed_jobs_router
 from services.feed.mail_api import router as mail_router
 from services.feed.models import Event, Post
 from services.feed.notifications_api import router as notifications_router
-from services.feed.service import calendar, comments, events, feeds, posts
+from services.feed.service import calendar, comments, events, feeds, posts, search_source
 from services.graph.client import GraphClient
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.pagination import PageRequest
+from shared.search_documents import SEARCH_DOCUMENTS_PATH, DocumentPage, document_query
 from shared.settings import Settings
 from shared.web import Actor, Ids, Page, Session, create_service_app
 
@@ -271,6 +272,27 @@ async def viewer_reactions(data: ViewerReactionsIn, session: Session, actor: Act
     if actor.member_id is None:
         return {}
     return await repo.reactions_of_viewer(session, actor.member_id, data.target_type.value, data.ids[:500])
+
+
+# --- internal: for other services only -----------------------------------------------------------
+
+
+@router.get(SEARCH_DOCUMENTS_PATH.removeprefix("/v1"), response_model=DocumentPage)
+async def search_documents(
+    session: Session,
+    actor: Actor,
+    doc_type: Annotated[str, Query(alias="type", max_length=20)],
+    ids: Annotated[str | None, Query(max_length=12000)] = None,
+    after: int | None = None,
+    limit: int | None = None,
+    hub_id: int | None = None,
+) -> DocumentPage:
+    """Posts or events for the search index: by `ids` (deleted and hidden ones are `gone`), or
+    the export page after the id `after`, optionally of one hub (see shared.search_documents)."""
+    if actor.member_id is not None or actor.token_kind != "service":
+        raise Forbidden("only services read search documents")
+    query = document_query(search_source.SERVED, doc_type, ids, after, limit, hub_id)
+    return await search_source.documents(session, query)
 
 
 # --- the app ----------------------------------------------------------------------------------

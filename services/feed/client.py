@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
@@ -9,9 +10,10 @@ import httpx
 
 from services.feed import contracts as c
 from shared.auth import Principal, TokenCodec
-from shared.client import ServiceClient
-from shared.failed_jobs import FAILED_JOBS_PATH, FailedJobOut, FailedJobPage, FailedJobState, failed_jobs_params
+from shared.failed_jobs import FailedJobsClient
 from shared.pagination import PageRequest
+from shared.search_documents import SEARCH_DOCUMENTS_PATH, DocType, DocumentPage, document_query_params
+from shared.settings import Settings
 
 Body = dict[str, Any]
 
@@ -24,7 +26,7 @@ def _ids(ids: list[int]) -> dict[str, str]:
     return {"ids": ",".join(str(i) for i in ids)}
 
 
-class FeedClient(ServiceClient):
+class FeedClient(FailedJobsClient):
     @classmethod
     def in_process(cls, app: Any, codec: TokenCodec) -> FeedClient:
         transport = httpx.ASGITransport(app=app)
@@ -33,6 +35,24 @@ class FeedClient(ServiceClient):
     @classmethod
     def remote(cls, base_url: str, codec: TokenCodec, service: str = "gateway") -> FeedClient:
         return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
+
+    @classmethod
+    async def for_settings(
+        cls, settings: Settings, codec: TokenCodec, stack: AsyncExitStack, graph: Any
+    ) -> tuple[FeedClient, Any]:
+        """The feed service these settings name: remote at HUBBEN_FEED_URL, or its app started
+        in this process on `graph` (returned too, else None). The stack closes both."""
+        feed_app = None
+        if settings.feed_url:
+            feed = cls.remote(settings.feed_url, codec)
+        else:
+            from services.feed.api import create_app
+
+            feed_app = create_app(settings, graph)
+            await stack.enter_async_context(feed_app.router.lifespan_context(feed_app))
+            feed = cls.in_process(feed_app, codec)
+        stack.push_async_callback(feed.aclose)
+        return feed, feed_app
 
     async def _get(self, p: Principal, path: str, out: Any, params: dict[str, Any] | None = None) -> Any:
         return await self.call(p, "GET", path, out, params=params)
@@ -159,16 +179,21 @@ class FeedClient(ServiceClient):
         body = {"target_type": target_type, "ids": ids}
         return await self.call(p, "POST", "/v1/reactions/viewer", dict[int, str], json=body)  # type: ignore[no-any-return]
 
-    # dead letters (platform admins)
-    async def failed_jobs(
-        self, p: Principal, state: FailedJobState | None, job: str | None, page: PageRequest
-    ) -> FailedJobPage:
-        params = failed_jobs_params(state, job, page)
-        return await self.call(p, "GET", FAILED_JOBS_PATH, FailedJobPage, params=params)  # type: ignore[no-any-return]
-
-    async def replay_failed_job(self, p: Principal, failed_job_id: int) -> FailedJobOut:
-        path = f"{FAILED_JOBS_PATH}/{failed_job_id}/replay"
-        return await self.call(p, "POST", path, FailedJobOut)  # type: ignore[no-any-return]
+    # search (services only)
+    async def search_documents(
+        self,
+        p: Principal,
+        doc_type: DocType | str,
+        *,
+        ids: list[int] | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+        hub_id: int | None = None,
+    ) -> DocumentPage:
+        """Posts or events for the search index: by `ids`, or the export page after `after`
+        (of one hub's items, with `hub_id`)."""
+        params = document_query_params(doc_type, ids, after, limit, hub_id)
+        return await self.call(p, "GET", SEARCH_DOCUMENTS_PATH, DocumentPage, params=params)  # type: ignore[no-any-return]
 
     # mail
     async def unsubscribe(self, p: Principal, member_id: int, kind: str) -> c.UnsubscribedOut:

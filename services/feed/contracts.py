@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.graph.contracts import Input, MunicipalityCode, Output, PageOut, Url
+from shared.search_documents import Language
 from shared.text import clean_text
 
 MAX_BODY = 10_000
@@ -103,6 +104,7 @@ class PostIn(Input):
     hub_id: int | None = None
     organisation_id: int | None = Field(default=None, description="Post as this organisation (editors only).")
     visibility: Visibility | None = None
+    language: Language = Field(default=Language.sv, description="What the post is written in: sv or en.")
 
     @model_validator(mode="after")
     def _resource_needs_title_and_link(self) -> PostIn:
@@ -118,6 +120,7 @@ class PostUpdateIn(Input):
     title: Title | None = None
     url: Url | None = None
     kind: PostKind | None = None
+    language: Language | None = None
 
 
 class PostOut(Output):
@@ -133,6 +136,7 @@ class PostOut(Output):
     visibility: str
     tags: list[str]
     mentions: list[int]
+    language: str
     comments_count: int
     reaction_counts: dict[str, int]
     pinned_at: datetime | None
@@ -154,6 +158,7 @@ class EventIn(Input):
     hub_id: int | None = None
     organisation_id: int | None = Field(default=None, description="Organise as this organisation (editors only).")
     visibility: Visibility | None = None
+    language: Language = Field(default=Language.sv, description="What the event is described in: sv or en.")
 
     @model_validator(mode="after")
     def _check(self) -> EventIn:
@@ -183,6 +188,7 @@ class EventUpdateIn(Input):
     online_url: Url | None = None
     municipality_code: MunicipalityCode | None = None
     capacity: int | None = Field(default=None, ge=1, le=100_000)
+    language: Language | None = None
 
     @model_validator(mode="after")
     def _check(self) -> EventUpdateIn:
@@ -208,6 +214,7 @@ class EventOut(Output):
     county_code: str | None
     capacity: int | None
     visibility: str
+    language: str
     status: str
     sequence: int
     going_count: int

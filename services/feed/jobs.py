@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import update
 
 from services.feed import repository as repo
+from services.feed.erasure import register as register_erasure
 from services.feed.fanout import register as register_fanout
 from services.feed.mail import register as register_mail
 from services.feed.models import BlockCopy, Entry, Event, FollowCopy, HandledEvent, HubMemberCopy, MuteCopy, Post
@@ -98,3 +99,4 @@ def register(registry: Registry) -> None:
     register_notifications(registry)
     register_fanout(registry)  # after apply_graph_event: timelines follow the copies
     register_mail(registry)
+    register_erasure(registry)  # member.erased: what an erased member left goes

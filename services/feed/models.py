@@ -31,6 +31,11 @@ def _when(index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
 
 
+def _language() -> Any:
+    # What it is written in (shared.search_documents.Language): picks the search stemmer.
+    return Field(default="sv", max_length=2, sa_column_kwargs={"server_default": "sv"})
+
+
 class Post(SQLModel, table=True):
     __tablename__ = "post"
 
@@ -46,6 +51,7 @@ class Post(SQLModel, table=True):
     visibility: str = Field(default="public", max_length=12)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mentions: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str = _language()
     comments_count: int = 0
     reaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     pinned_at: datetime | None = _when()
@@ -77,6 +83,7 @@ class Event(SQLModel, table=True):
     county_code: str | None = Field(default=None, max_length=2, index=True)
     capacity: int | None = None
     visibility: str = Field(default="public", max_length=12)
+    language: str = _language()
     status: str = Field(default="scheduled", max_length=10)
     sequence: int = 0
     going_count: int = 0

@@ -852,3 +852,94 @@ async def events_starting(session: AsyncSession, after: Any, until: Any, limit: 
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+# --- search: what the search service indexes (see services/feed/service/search_source.py) ------
+
+
+def _searchable(
+    model: Any, ids: Sequence[int] | None, after: int, limit: int, hub_id: int | None = None
+) -> Select[Any]:
+    """Live rows of posts or events (neither deleted nor hidden): those among `ids`, or the
+    next `limit` after the id `after` (of one hub, if given), in id order."""
+    stmt = select(model).where(col(model.deleted_at).is_(None), col(model.hidden_at).is_(None))
+    if ids is not None:
+        return stmt.where(col(model.id).in_(ids))
+    if hub_id is not None:
+        stmt = stmt.where(col(model.hub_id) == hub_id)
+    return stmt.where(col(model.id) > after).order_by(col(model.id)).limit(limit)
+
+
+async def searchable_posts(
+    session: AsyncSession, ids: Sequence[int] | None, after: int = 0, limit: int = 0, hub_id: int | None = None
+) -> list[Post]:
+    if ids is not None and not ids:
+        return []
+    return list((await session.execute(_searchable(Post, ids, after, limit, hub_id))).scalars())
+
+
+async def searchable_events(
+    session: AsyncSession, ids: Sequence[int] | None, after: int = 0, limit: int = 0, hub_id: int | None = None
+) -> list[Event]:
+    if ids is not None and not ids:
+        return []
+    return list((await session.execute(_searchable(Event, ids, after, limit, hub_id))).scalars())
+
+
+# --- account erasure: what an erased member left (services/feed/service/erasure.py) --------------
+
+
+async def live_posts_by(session: AsyncSession, member_id: int, limit: int) -> list[Post]:
+    """Posts the member published under their own name and not yet deleted (posts made as
+    an organisation are the organisation's and stay)."""
+    stmt = select(Post).where(
+        col(Post.author_id) == member_id, col(Post.organisation_id).is_(None), col(Post.deleted_at).is_(None)
+    )
+    return list((await session.execute(stmt.order_by(col(Post.id)).limit(limit))).scalars())
+
+
+async def live_events_organised_by(session: AsyncSession, member_id: int, limit: int) -> list[Event]:
+    stmt = (
+        select(Event)
+        .where(col(Event.organiser_member_id) == member_id, col(Event.deleted_at).is_(None))
+        .order_by(col(Event.id))
+        .limit(limit)
+        .with_for_update()
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def live_comments_by(session: AsyncSession, member_id: int, limit: int) -> list[Comment]:
+    stmt = select(Comment).where(col(Comment.author_id) == member_id, col(Comment.deleted_at).is_(None))
+    return list((await session.execute(stmt.order_by(col(Comment.id)).limit(limit))).scalars())
+
+
+async def reactions_by(session: AsyncSession, member_id: int, limit: int) -> list[Reaction]:
+    stmt = select(Reaction).where(col(Reaction.member_id) == member_id).order_by(col(Reaction.id)).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def rsvps_by(session: AsyncSession, member_id: int, limit: int) -> list[Rsvp]:
+    stmt = select(Rsvp).where(col(Rsvp.member_id) == member_id).order_by(col(Rsvp.id)).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def delete_notifications_of(session: AsyncSession, member_id: int) -> None:
+    """Every notification the member received (with the actors of its groups), their
+    notification preferences and their bells."""
+    received = select(col(Notification.id)).where(col(Notification.recipient_id) == member_id)
+    no_sync = {"synchronize_session": False}
+    await session.execute(
+        delete(NotificationActor)
+        .where(col(NotificationActor.notification_id).in_(received))
+        .execution_options(**no_sync)
+    )
+    await session.execute(
+        delete(Notification).where(col(Notification.recipient_id) == member_id).execution_options(**no_sync)
+    )
+    await session.execute(
+        delete(NotificationPreference)
+        .where(col(NotificationPreference.member_id) == member_id)
+        .execution_options(**no_sync)
+    )
+    await session.execute(delete(Bell).where(col(Bell.member_id) == member_id).execution_options(**no_sync))

@@ -18,7 +18,6 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from services.feed.api import create_app as create_feed_app
 from services.feed.client import FeedClient
 from services.gateway.context import SERVICE_PRINCIPAL, build_context
 from services.gateway.graphql.base import graphql_error_code
@@ -27,6 +26,7 @@ from services.gateway.graphql.schema import build_schema
 from services.gateway.mail_links import router as mail_links_router
 from services.gateway.public import router as public_router
 from services.graph.client import GraphClient
+from services.search.client import SearchClient
 from shared.auth import TokenCodec, load_key_pair
 from shared.broker import Broker, MemoryBroker, RedisBroker
 from shared.errors import DomainError
@@ -83,18 +83,12 @@ def create_app(settings: Settings) -> FastAPI:
             codec = TokenCodec(settings, load_key_pair(settings))
             app.state.codec = codec
             app.state.settings = settings
-            app.state.graph_app = app.state.feed_app = None
             graph, app.state.graph_app = await GraphClient.for_settings(settings, codec, stack)
             app.state.graph = graph
-            if settings.feed_url:
-                feed = FeedClient.remote(settings.feed_url, codec)
-            else:
-                feed_app = create_feed_app(settings, graph)
-                await stack.enter_async_context(feed_app.router.lifespan_context(feed_app))
-                feed = FeedClient.in_process(feed_app, codec)
-                app.state.feed_app = feed_app
-            stack.push_async_callback(feed.aclose)
+            feed, app.state.feed_app = await FeedClient.for_settings(settings, codec, stack, graph)
             app.state.feed = feed
+            search, app.state.search_app = await SearchClient.for_settings(settings, codec, stack, graph, feed)
+            app.state.search = search
             app.state.redis = None
             if settings.redis_url:
                 import redis.asyncio as aioredis
@@ -105,21 +99,23 @@ def create_app(settings: Settings) -> FastAPI:
             stack.push_async_callback(broker.close)
             app.state.broker = broker
             app.state.jobs = None
-            local = app.state.graph_app is not None and app.state.feed_app is not None
-            if local and settings.run_jobs_in_process:
+            service_apps = {"graph": app.state.graph_app, "feed": app.state.feed_app, "search": app.state.search_app}
+            if all(a is not None for a in service_apps.values()) and settings.run_jobs_in_process:
                 # One process: this process relays the outboxes and runs the jobs.
                 host = JobHost(
                     settings,
-                    {"graph": app.state.graph_app.state.sessionmaker, "feed": app.state.feed_app.state.sessionmaker},
+                    {name: a.state.sessionmaker for name, a in service_apps.items()},
                     graph=graph,
                     codec=codec,
                     broker=broker,
+                    feed=feed,
+                    search_index=app.state.search_app.state.index,
                 )
                 await host.start()
                 stack.push_async_callback(host.stop)
                 app.state.jobs = host
-                app.state.graph_app.state.on_commit = lambda: host.wake("graph")
-                app.state.feed_app.state.on_commit = lambda: host.wake("feed")
+                for name, service_app in service_apps.items():
+                    service_app.state.on_commit = lambda name=name: host.wake(name)
                 if settings.demo_data and settings.embedded:
                     from services.feed.demo import seed_if_empty
 
@@ -158,7 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
-        for name in ("graph", "feed"):
+        for name in ("graph", "feed", "search"):
             try:
                 await getattr(request.app.state, name).call(SERVICE_PRINCIPAL, "GET", "/readyz")
                 checks[name] = "ok"
@@ -172,7 +168,7 @@ def create_app(settings: Settings) -> FastAPI:
                 checks["redis"] = f"unavailable: {type(exc).__name__}"
         # Without Redis writes are still accepted (their jobs wait in the outboxes), so a
         # Redis outage degrades the gateway but does not take it out of the load balancer.
-        ready = checks["graph"] == "ok" and checks["feed"] == "ok"
+        ready = all(checks[name] == "ok" for name in ("graph", "feed", "search"))
         status = "unavailable" if not ready else "ready" if all(v == "ok" for v in checks.values()) else "degraded"
         return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 

@@ -14,6 +14,7 @@ from services.feed import contracts as fc
 from services.feed.client import FeedClient
 from services.graph import contracts as gc
 from services.graph.client import GraphClient
+from services.search.client import SearchClient
 from shared.auth import ANONYMOUS, PAT_PREFIX, Principal, TokenCodec
 from shared.errors import Unauthenticated
 
@@ -107,6 +108,7 @@ class Context(BaseContext):
     viewer: Principal
     graph: GraphClient
     feed: FeedClient
+    search: SearchClient
     loaders: Loaders
     response: Any = None
     background_tasks: Any = None
@@ -145,5 +147,6 @@ async def build_context(request: HTTPConnection) -> Context:
         viewer=viewer,
         graph=state.graph,
         feed=state.feed,
+        search=state.search,
         loaders=Loaders(state.graph, state.feed, viewer),
     )

@@ -10,10 +10,12 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from services.graph import contracts as c
 from services.graph import repository as repo
 from services.graph.jobs_api import router as failed_jobs_router
-from services.graph.service import hubs, identity, lists, members, organisations, social
+from services.graph.service import erasure, hubs, identity, lists, members, organisations, search_source, social
 from services.graph.service.common import is_suspended
 from services.graph.service.organisations import get_organisation
+from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
+from shared.search_documents import SEARCH_DOCUMENTS_PATH, SEARCH_SCOPE_PATH, DocumentPage, SearchScope, document_query
 from shared.settings import Settings
 from shared.web import Actor, Ids, Page, Session, create_service_app
 
@@ -388,6 +390,43 @@ async def contacts(data: c.ContactsIn, session: Session, actor: Actor) -> list[c
         )
         for m, cred in await repo.contacts_by_ids(session, data.ids)
     ]
+
+
+def require_service(actor: Principal, what: str) -> None:
+    if actor.member_id is not None or actor.token_kind != "service":
+        raise Forbidden(f"only services {what}")
+
+
+@router.get(SEARCH_DOCUMENTS_PATH.removeprefix("/v1"), response_model=DocumentPage)
+async def search_documents(
+    session: Session,
+    actor: Actor,
+    doc_type: Annotated[str, Query(alias="type", max_length=20)],
+    ids: Annotated[str | None, Query(max_length=12000)] = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> DocumentPage:
+    """Members, organisations or hubs for the search index: by `ids` (the ones that must leave
+    the index are `gone`), or the export page after the id `after` (see shared.search_documents)."""
+    require_service(actor, "read search documents")
+    query = document_query(search_source.SERVED, doc_type, ids, after, limit)
+    return await search_source.documents(session, query)
+
+
+@router.get(SEARCH_SCOPE_PATH.removeprefix("/v1") + "/{member_id}", response_model=SearchScope)
+async def search_scope(member_id: int, session: Session, actor: Actor) -> SearchScope:
+    """What a member may find beyond public documents: their hubs; whom to keep out of sight."""
+    require_service(actor, "read search scopes")
+    return await search_source.scope(session, member_id)
+
+
+# --- account erasure ------------------------------------------------------------------------------
+
+
+@router.post("/members/me/erasure", response_model=c.MemberOut)
+async def erase_account(data: c.AccountErasureIn, session: Session, actor: Actor) -> c.MemberOut:
+    """Erase the acting member's account (their password confirms it); returns the placeholder left."""
+    return c.MemberOut.model_validate(await erasure.erase_account(session, actor, data))
 
 
 # --- the app ----------------------------------------------------------------------------------

@@ -10,9 +10,16 @@ import httpx
 
 from services.graph import contracts as c
 from shared.auth import Principal, TokenCodec
-from shared.client import ServiceClient
-from shared.failed_jobs import FAILED_JOBS_PATH, FailedJobOut, FailedJobPage, FailedJobState, failed_jobs_params
+from shared.failed_jobs import FailedJobsClient
 from shared.pagination import PageRequest
+from shared.search_documents import (
+    SEARCH_DOCUMENTS_PATH,
+    SEARCH_SCOPE_PATH,
+    DocType,
+    DocumentPage,
+    SearchScope,
+    document_query_params,
+)
 from shared.settings import Settings
 
 
@@ -24,7 +31,7 @@ def _ids(ids: list[int]) -> dict[str, str]:
     return {"ids": ",".join(str(i) for i in ids)}
 
 
-class GraphClient(ServiceClient):
+class GraphClient(FailedJobsClient):
     @classmethod
     def in_process(cls, app: Any, codec: TokenCodec) -> GraphClient:
         transport = httpx.ASGITransport(app=app)
@@ -124,6 +131,10 @@ class GraphClient(ServiceClient):
     async def following(self, p: Principal, member_id: int, target_type: str, page: PageRequest) -> c.FollowPage:
         path = f"/v1/members/{member_id}/following/{target_type}"
         return await self.call(p, "GET", path, c.FollowPage, params=_page(page))  # type: ignore[no-any-return]
+
+    # account erasure
+    async def erase_account(self, p: Principal, data: c.AccountErasureIn | dict[str, Any]) -> c.MemberOut:
+        return await self.call(p, "POST", "/v1/members/me/erasure", c.MemberOut, json=data)  # type: ignore[no-any-return]
 
     # organisations
     async def create_organisation(
@@ -250,18 +261,23 @@ class GraphClient(ServiceClient):
     async def relations(self, p: Principal, data: c.RelationsIn | dict[str, Any]) -> c.RelationsOut:
         return await self.call(p, "POST", "/v1/relations", c.RelationsOut, json=data)  # type: ignore[no-any-return]
 
-    # dead letters (platform admins)
-    async def failed_jobs(
-        self, p: Principal, state: FailedJobState | None, job: str | None, page: PageRequest
-    ) -> FailedJobPage:
-        params = failed_jobs_params(state, job, page)
-        return await self.call(p, "GET", FAILED_JOBS_PATH, FailedJobPage, params=params)  # type: ignore[no-any-return]
-
-    async def replay_failed_job(self, p: Principal, failed_job_id: int) -> FailedJobOut:
-        path = f"{FAILED_JOBS_PATH}/{failed_job_id}/replay"
-        return await self.call(p, "POST", path, FailedJobOut)  # type: ignore[no-any-return]
-
     # internal (services only)
+    async def search_documents(
+        self,
+        p: Principal,
+        doc_type: DocType | str,
+        *,
+        ids: list[int] | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> DocumentPage:
+        """Members, organisations or hubs for the search index: by `ids`, or the export page after `after`."""
+        params = document_query_params(doc_type, ids, after, limit)
+        return await self.call(p, "GET", SEARCH_DOCUMENTS_PATH, DocumentPage, params=params)  # type: ignore[no-any-return]
+
+    async def search_scope(self, p: Principal, member_id: int) -> SearchScope:
+        return await self.call(p, "GET", f"{SEARCH_SCOPE_PATH}/{member_id}", SearchScope)  # type: ignore[no-any-return]
+
     async def contacts(self, p: Principal, ids: list[int]) -> list[c.ContactOut]:
         """Mail contacts of members, in batches of 500; members who no longer exist are left out."""
         out: list[c.ContactOut] = []

@@ -214,6 +214,12 @@ class PasswordChangeIn(Input):
     new_password: Password
 
 
+class AccountErasureIn(Input):
+    """The member's current password, to confirm that they erase their own account."""
+
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class PersonalAccessTokenIn(Input):
     name: Name
     scopes: list[str] = Field(min_length=1, max_length=3)
@@ -271,6 +277,8 @@ class MemberOut(Output):
     following_count: int
     created_at: datetime
     updated_at: datetime
+    # Set once the member erased their account: the profile is then an empty placeholder.
+    erased_at: datetime | None = None
 
 
 class SessionOut(BaseModel):

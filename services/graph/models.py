@@ -46,6 +46,9 @@ class Member(SQLModel, table=True):
     language: str = Field(default="sv", max_length=2)
     platform_role: str = Field(default="member", max_length=20)
     suspended_until: datetime | None = _when()
+    # Set when the member erased their account: the row stays (what others wrote may point
+    # at it) with its personal data cleared; see services/graph/service/erasure.py.
+    erased_at: datetime | None = _when()
     followers_count: int = 0
     following_count: int = 0
     created_at: datetime = _created()

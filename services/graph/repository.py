@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from services.graph.models import (
@@ -401,3 +402,210 @@ async def delete_follows_between(session: AsyncSession, a: int, b: int) -> list[
     if rows:
         await session.execute(delete(Follow).where(col(Follow.id).in_([r.id for r in rows])))
     return rows
+
+
+# --- search: what the search service indexes (see services/graph/service/search_source.py) ----
+
+
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+
+
+def searchable_member() -> ColumnElement[bool]:
+    """Members who may be found: not erased. (Erasure renames the handle to "deleted-…" and,
+    once the column exists, stamps `erased_at`.)"""
+    condition = ~col(Member.handle).startswith("deleted-")
+    erased_at = getattr(Member, "erased_at", None)
+    return condition if erased_at is None else and_(condition, erased_at.is_(None))
+
+
+def _by_ids_or_after(stmt: SelectT, id_col: Any, ids: Sequence[int] | None, after: int, limit: int) -> SelectT:
+    if ids is not None:
+        return stmt.where(id_col.in_(ids))
+    return stmt.where(id_col > after).order_by(id_col).limit(limit)
+
+
+async def searchable_members(
+    session: AsyncSession, ids: Sequence[int] | None, after: int = 0, limit: int = 0
+) -> list[Member]:
+    """The searchable members among `ids`, or (ids None) the next `limit` after the id `after`."""
+    if ids is not None and not ids:
+        return []
+    stmt = _by_ids_or_after(select(Member).where(searchable_member()), col(Member.id), ids, after, limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def searchable_organisations(
+    session: AsyncSession, ids: Sequence[int] | None, after: int = 0, limit: int = 0
+) -> list[Organisation]:
+    if ids is not None and not ids:
+        return []
+    stmt = _by_ids_or_after(select(Organisation), col(Organisation.id), ids, after, limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def searchable_hubs(
+    session: AsyncSession, ids: Sequence[int] | None, after: int = 0, limit: int = 0
+) -> list[tuple[Hub, Organisation | None]]:
+    """Hubs with their owning organisation, loaded in the same query."""
+    if ids is not None and not ids:
+        return []
+    stmt = select(Hub, Organisation).outerjoin(Organisation, col(Organisation.id) == col(Hub.organisation_id))
+    rows = await session.execute(_by_ids_or_after(stmt, col(Hub.id), ids, after, limit))
+    return [(hub, org) for hub, org in rows.all()]
+
+
+async def active_hub_ids(session: AsyncSession, member_id: int) -> list[int]:
+    stmt = select(col(HubMembership.hub_id)).where(
+        col(HubMembership.member_id) == member_id, col(HubMembership.state) == "active"
+    )
+    return sorted((await session.execute(stmt)).scalars())
+
+
+async def blocks_either_way(session: AsyncSession, member_id: int) -> list[int]:
+    """Members the member blocked, and members who blocked them."""
+    blocked = select(col(Block.blocked_id)).where(col(Block.blocker_id) == member_id)
+    blockers = select(col(Block.blocker_id)).where(col(Block.blocked_id) == member_id)
+    rows = await session.execute(union(blocked, blockers))
+    return sorted(set(rows.scalars()))
+
+
+async def muted_ids(session: AsyncSession, member_id: int) -> list[int]:
+    stmt = select(col(Mute.muted_id)).where(col(Mute.muter_id) == member_id)
+    return sorted((await session.execute(stmt)).scalars())
+
+
+# --- account erasure (services/graph/service/erasure.py) -----------------------------------------
+
+
+async def member_for_update(session: AsyncSession, member_id: int) -> Member | None:
+    """The member, locked: two erasures of one account queue, and the second finds it erased."""
+    stmt = select(Member).where(col(Member.id) == member_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def organisations_solely_owned_by(session: AsyncSession, member_id: int) -> list[Organisation]:
+    """Organisations whose only owner is this member."""
+    others = aliased(OrganisationRole)
+    another_owner = exists().where(
+        col(others.organisation_id) == col(OrganisationRole.organisation_id),
+        col(others.role) == "owner",
+        col(others.member_id) != member_id,
+    )
+    stmt = (
+        select(Organisation)
+        .join(OrganisationRole, col(OrganisationRole.organisation_id) == col(Organisation.id))
+        .where(col(OrganisationRole.member_id) == member_id, col(OrganisationRole.role) == "owner", ~another_owner)
+        .order_by(col(Organisation.name), col(Organisation.id))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def hubs_solely_administered_by(session: AsyncSession, member_id: int) -> list[Hub]:
+    """Hubs whose only active admin is this member (the rule hubs._remove keeps)."""
+    others = aliased(HubMembership)
+    another_admin = exists().where(
+        col(others.hub_id) == col(HubMembership.hub_id),
+        col(others.role) == "admin",
+        col(others.state) == "active",
+        col(others.member_id) != member_id,
+    )
+    stmt = (
+        select(Hub)
+        .join(HubMembership, col(HubMembership.hub_id) == col(Hub.id))
+        .where(
+            col(HubMembership.member_id) == member_id,
+            col(HubMembership.role) == "admin",
+            col(HubMembership.state) == "active",
+            ~another_admin,
+        )
+        .order_by(col(Hub.name), col(Hub.id))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+def _follows_touching(member_id: int) -> Any:
+    """The member's follows and the follows of them."""
+    return or_(
+        col(Follow.follower_id) == member_id,
+        and_(col(Follow.target_type) == "member", col(Follow.target_id) == member_id),
+    )
+
+
+async def drop_follows_touching(session: AsyncSession, member_id: int) -> list[tuple[int, int, str, int]]:
+    """Delete every follow by or of the member, keeping the counts of the other side right
+    (set-based: a member may have many thousands of followers). Returns the follows removed
+    as (id, follower_id, target_type, target_id), for their events."""
+    stmt = select(col(Follow.id), col(Follow.follower_id), col(Follow.target_type), col(Follow.target_id))
+    rows = (await session.execute(stmt.where(_follows_touching(member_id)))).all()
+    removed = [(int(i), int(f), str(t), int(g)) for i, f, t, g in rows]
+    if not removed:
+        return []
+    no_sync = {"synchronize_session": False}
+    counted: tuple[tuple[Any, str], ...] = ((Member, "member"), (Organisation, "organisation"), (Hub, "hub"))
+    for model, target_type in counted:
+        followed = select(col(Follow.target_id)).where(
+            col(Follow.follower_id) == member_id, col(Follow.target_type) == target_type
+        )
+        await session.execute(
+            update(model)
+            .where(col(model.id).in_(followed))
+            .values(followers_count=col(model.followers_count) - 1)
+            .execution_options(**no_sync)
+        )
+    followers = select(col(Follow.follower_id)).where(
+        col(Follow.target_type) == "member", col(Follow.target_id) == member_id
+    )
+    await session.execute(
+        update(Member)
+        .where(col(Member.id).in_(followers))
+        .values(following_count=col(Member.following_count) - 1)
+        .execution_options(**no_sync)
+    )
+    await session.execute(delete(Follow).where(_follows_touching(member_id)).execution_options(**no_sync))
+    return removed
+
+
+async def drop_blocks_touching(session: AsyncSession, member_id: int) -> list[tuple[int, int]]:
+    """Delete the member's blocks and the blocks of them; (blocker_id, blocked_id) of each."""
+    touching = or_(col(Block.blocker_id) == member_id, col(Block.blocked_id) == member_id)
+    stmt = select(col(Block.blocker_id), col(Block.blocked_id)).where(touching)
+    removed = [(int(a), int(b)) for a, b in (await session.execute(stmt)).all()]
+    if removed:
+        await session.execute(delete(Block).where(touching).execution_options(synchronize_session=False))
+    return removed
+
+
+async def drop_mutes_touching(session: AsyncSession, member_id: int) -> list[tuple[int, int]]:
+    """Delete the member's mutes and the mutes of them; (muter_id, muted_id) of each."""
+    touching = or_(col(Mute.muter_id) == member_id, col(Mute.muted_id) == member_id)
+    stmt = select(col(Mute.muter_id), col(Mute.muted_id)).where(touching)
+    removed = [(int(a), int(b)) for a, b in (await session.execute(stmt)).all()]
+    if removed:
+        await session.execute(delete(Mute).where(touching).execution_options(synchronize_session=False))
+    return removed
+
+
+async def organisation_roles_of_member(session: AsyncSession, member_id: int) -> list[OrganisationRole]:
+    stmt = select(OrganisationRole).where(col(OrganisationRole.member_id) == member_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def hub_memberships_of_member(session: AsyncSession, member_id: int) -> list[HubMembership]:
+    stmt = select(HubMembership).where(col(HubMembership.member_id) == member_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def revoke_invitations_to(session: AsyncSession, member_id: int, when: Any) -> None:
+    await session.execute(
+        update(OrganisationInvitation)
+        .where(col(OrganisationInvitation.invitee_id) == member_id, col(OrganisationInvitation.status) == "pending")
+        .values(status="revoked", responded_at=when)
+    )
+
+
+async def revoke_member_pats(session: AsyncSession, member_id: int, when: Any) -> None:
+    await session.execute(
+        update(PersonalAccessToken)
+        .where(col(PersonalAccessToken.member_id) == member_id, col(PersonalAccessToken.revoked_at).is_(None))
+        .values(revoked_at=when)
+    )

@@ -117,13 +117,18 @@ async def delete_comment(session: AsyncSession, graph: GraphClient, actor: Princ
     if comment.author_id != me.id:
         raise Forbidden("only the author deletes a comment")
     if comment.deleted_at is None:
-        comment.deleted_at = utcnow()
-        target: Post | Event | None = await session.get(_MODELS[comment.target_type], comment.target_id)
-        if target is not None:
-            target.comments_count = max(0, target.comments_count - 1)
-        record_event(session, "comment.deleted", {"comment_id": comment.id})
+        await soft_delete(session, comment)
         await session.flush()
     return comment
+
+
+async def soft_delete(session: AsyncSession, comment: Comment) -> None:
+    """Blank a live comment (its replies stay readable) and count it off its post or event."""
+    comment.deleted_at = utcnow()
+    target: Post | Event | None = await session.get(_MODELS[comment.target_type], comment.target_id)
+    if target is not None:
+        target.comments_count = max(0, target.comments_count - 1)
+    record_event(session, "comment.deleted", {"comment_id": comment.id})
 
 
 async def _reaction_target(

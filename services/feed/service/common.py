@@ -32,7 +32,7 @@ async def require_writer(graph: GraphClient, actor: Principal) -> gc.MemberOut:
     if "write" not in actor.scopes:
         raise Forbidden("this token lacks the 'write' scope")
     found = await graph.members(actor, [member_id])
-    if not found:
+    if not found or found[0].erased_at is not None:
         raise Unauthenticated("this account no longer exists")
     member = found[0]
     if member.suspended_until is not None and member.suspended_until > utcnow():

@@ -16,6 +16,7 @@ from shared.errors import BadUserInput, Forbidden, NotFound
 from shared.geo import municipalities
 from shared.ids import new_id
 from shared.outbox import record_event
+from shared.search_documents import Language
 from shared.text import render_markdown
 
 
@@ -50,6 +51,7 @@ async def create_event(session: AsyncSession, graph: GraphClient, actor: Princip
         county_code=county,
         capacity=data.capacity,
         visibility=visibility,
+        language=data.language.value,
     )
     session.add(event)
     await session.flush()
@@ -113,7 +115,7 @@ async def update_event(
     if event.status == "cancelled":
         raise BadUserInput("a cancelled event cannot be changed", field="eventId")
     changes = data.model_dump(exclude_unset=True)
-    for field in ("title", "starts_at", "ends_at", "timezone", "description"):
+    for field in ("title", "starts_at", "ends_at", "timezone", "description", "language"):
         if field in changes and changes[field] is None:
             raise BadUserInput("this field cannot be cleared", field=field)
     starts = changes.get("starts_at", event.starts_at)
@@ -126,6 +128,8 @@ async def update_event(
         raise BadUserInput("give a location, an online URL, or both", field="location")
     if "capacity" in changes and changes["capacity"] is not None and changes["capacity"] < event.going_count:
         raise BadUserInput(f"{event.going_count} are already going; the capacity cannot be lower", field="capacity")
+    if "language" in changes:
+        changes["language"] = Language(changes["language"]).value
     for field, value in changes.items():
         setattr(event, field, value)
     if "description" in changes:
@@ -232,3 +236,26 @@ async def require_organiser_view(session: AsyncSession, graph: GraphClient, acto
     me = (await graph.members(actor, [actor.member_id]))[0]
     await _require_organiser(graph, actor, me, event)
     return event
+
+
+# --- removal, when the organiser's account is erased (services/feed/service/erasure.py) ---------
+
+
+async def remove_event(session: AsyncSession, event: Event) -> None:
+    """Take an event away for good: cancelled (a calendar that holds it learns so by its
+    sequence) and soft-deleted; its `event.deleted` takes it out of timelines."""
+    event.status = "cancelled"
+    event.sequence += 1
+    event.updated_at = event.deleted_at = utcnow()
+    await repo.set_entry(session, event.id, live=False)
+    record_event(session, "event.deleted", _payload(event))
+
+
+async def withdraw_rsvp(session: AsyncSession, event: Event, row: Rsvp) -> None:
+    """Remove one member's answer; a place it held goes to the first on the waitlist."""
+    _bump(event, row.status, -1)
+    was_going = row.status == "going"
+    await session.delete(row)
+    await session.flush()
+    if was_going and event.status == "scheduled" and event.deleted_at is None:
+        await _promote(session, event)

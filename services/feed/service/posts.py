@@ -19,6 +19,7 @@ from shared.auth import Principal
 from shared.database import utcnow
 from shared.errors import BadUserInput, Forbidden, NotFound
 from shared.outbox import record_event
+from shared.search_documents import Language
 from shared.text import find_mentions, find_tags, render_markdown
 
 MAX_PINNED = 3
@@ -53,6 +54,7 @@ async def create_post(session: AsyncSession, graph: GraphClient, actor: Principa
         visibility=visibility,
         tags=tags,
         mentions=mentions,
+        language=data.language.value,
     )
     session.add(post)
     await session.flush()
@@ -102,8 +104,9 @@ async def update_post(
     if post.author_id != me.id:
         raise Forbidden("only the author edits a post")
     changes = data.model_dump(exclude_unset=True)
-    if "body" in changes and changes["body"] is None:
-        raise BadUserInput("the body cannot be cleared", field="body")
+    for field in ("body", "language"):
+        if field in changes and changes[field] is None:
+            raise BadUserInput(f"the {field} cannot be cleared", field=field)
     kind = changes.get("kind") or post.kind
     title = changes["title"] if "title" in changes else post.title
     url = changes["url"] if "url" in changes else post.url
@@ -114,6 +117,8 @@ async def update_post(
         post.body_html, post.mentions, post.tags = await _render(graph, actor, post.body)
         await repo.replace_tags(session, post.id, post.tags)
     post.kind, post.title, post.url = str(kind), title, url
+    if "language" in changes:
+        post.language = Language(changes["language"]).value
     post.edited_at = utcnow()
     await repo.set_entry(session, post.id, kind=post.kind)
     record_event(session, "post.updated", _event_payload(post))
@@ -132,12 +137,17 @@ async def delete_post(session: AsyncSession, graph: GraphClient, actor: Principa
             hub_staff = relation.state == "active" and relation.role in ("admin", "moderator")
         if not hub_staff:
             raise Forbidden("only the author or the hub's staff delete a post")
+    await soft_delete(session, post)
+    await session.flush()
+    return post
+
+
+async def soft_delete(session: AsyncSession, post: Post) -> None:
+    """Take a live post out of every feed (its `post.deleted` takes it out of timelines)."""
     post.deleted_at = utcnow()
     post.pinned_at = None
     await repo.set_entry(session, post.id, live=False, hub_rank=post.id)
     record_event(session, "post.deleted", _event_payload(post))
-    await session.flush()
-    return post
 
 
 def _hub_relation_input(hub_id: int) -> gc.RelationsIn:

@@ -33,9 +33,12 @@ from services.gateway.graphql.notifications.types import Notification
 from services.gateway.graphql.organisations.mutations import OrganisationMutation
 from services.gateway.graphql.organisations.queries import OrganisationQuery
 from services.gateway.graphql.organisations.types import Organisation, OrganisationInvitation
+from services.gateway.graphql.search.queries import SearchQuery
 from shared.errors import DomainError
 
-Query = merge_types("Query", (MemberQuery, OrganisationQuery, HubQuery, FeedQuery, NotificationQuery, AdminQuery))
+Query = merge_types(
+    "Query", (MemberQuery, OrganisationQuery, HubQuery, FeedQuery, NotificationQuery, SearchQuery, AdminQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (

@@ -18,13 +18,20 @@ def require_scope(actor: Principal, scope: str) -> None:
         raise Forbidden(f"this token lacks the '{scope}' scope")
 
 
+async def require_account(session: object, actor: Principal) -> Member:
+    """The acting member's own account, which must still exist: an access token outlives
+    the erasure of its account by up to its lifetime."""
+    member = await repo.member_by_id(session, require_member_id(actor))  # type: ignore[arg-type]
+    if member is None or member.erased_at is not None:
+        raise Unauthenticated("this account no longer exists")
+    return member
+
+
 async def require_writer(session: object, actor: Principal) -> Member:
     """The acting member, if they may write: signed in, with the write scope, not suspended."""
-    member_id = require_member_id(actor)
+    require_member_id(actor)
     require_scope(actor, "write")
-    member = await repo.member_by_id(session, member_id)  # type: ignore[arg-type]
-    if member is None:
-        raise Unauthenticated("this account no longer exists")
+    member = await require_account(session, actor)
     if is_suspended(member):
         raise Forbidden("suspended members can read but not write")
     return member
@@ -41,8 +48,10 @@ def require_moderator(actor: Principal) -> None:
     require_scope(actor, "moderate")
 
 
-async def get_member(session: object, member_id: int) -> Member:
+async def get_member(session: object, member_id: int, *, erased: bool = False) -> Member:
+    """A member to act on or look at. An erased member can no longer be followed, blocked,
+    invited or moderated: only lists (`erased=True`) still find their placeholder."""
     member = await repo.member_by_id(session, member_id)  # type: ignore[arg-type]
-    if member is None:
+    if member is None or (member.erased_at is not None and not erased):
         raise NotFound("no such member", field="memberId")
     return member

@@ -20,7 +20,7 @@ from services.graph.models import (
     PersonalAccessToken,
     RefreshToken,
 )
-from services.graph.service.common import get_member, require_member_id, require_scope
+from services.graph.service.common import get_member, require_account, require_member_id, require_scope
 from shared.auth import PAT_PREFIX, REFRESH_PREFIX, Principal, TokenCodec, hash_secret, new_secret
 from shared.database import utcnow
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
@@ -201,7 +201,7 @@ async def log_out(session: AsyncSession, data: c.RefreshIn) -> None:
 
 
 async def request_email_verification(session: AsyncSession, settings: Settings, actor: Principal) -> None:
-    member = await get_member(session, require_member_id(actor))
+    member = await require_account(session, actor)
     credential = await session.get(Credential, member.id)
     assert credential is not None
     if credential.email_verified_at is not None:
@@ -258,7 +258,7 @@ async def change_password(session: AsyncSession, actor: Principal, data: c.Passw
 
 
 async def viewer(session: AsyncSession, actor: Principal) -> c.ViewerOut:
-    member = await get_member(session, require_member_id(actor))
+    member = await require_account(session, actor)
     credential = await session.get(Credential, member.id)
     assert credential is not None
     return c.ViewerOut(
@@ -277,7 +277,7 @@ async def create_personal_access_token(
     member_id = require_member_id(actor)
     if actor.token_kind != "jwt":
         raise Forbidden("create access tokens from a signed-in session")
-    member = await get_member(session, member_id)
+    member = await require_account(session, actor)
     if "moderate" in data.scopes and member.platform_role == "member":
         raise BadUserInput("only moderators and admins may hold the moderate scope", field="scopes")
     token = new_secret(PAT_PREFIX)

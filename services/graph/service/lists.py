@@ -39,7 +39,7 @@ async def followers(
 ) -> c.MemberPage:
     """Newest followers first; members on either side of a block with the viewer are left out."""
     if target_type == "member":
-        member = await get_member(session, target_id)
+        member = await get_member(session, target_id, erased=True)
         if actor.member_id and not actor.is_moderator:
             if await repo.hidden_member_ids(session, actor.member_id, [member.id]):
                 raise NotFound("no such member", field="memberId")
@@ -56,7 +56,7 @@ async def followers(
 async def following(
     session: AsyncSession, actor: Principal, member_id: int, target_type: str, page: PageRequest
 ) -> c.FollowPage:
-    member = await get_member(session, member_id)
+    member = await get_member(session, member_id, erased=True)
     if actor.member_id and not actor.is_moderator:
         if await repo.hidden_member_ids(session, actor.member_id, [member.id]):
             raise NotFound("no such member", field="memberId")

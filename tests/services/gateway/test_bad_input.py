@@ -203,6 +203,7 @@ SPECS: dict[str, Spec] = {
     "verifyEmail": Spec(None, lambda w: {"token": "t" * 40}, {}),  # the link works signed out
     "requestPasswordReset": Spec(None, lambda w: {"email": w.member.email}, {}),
     "resetPassword": Spec(None, lambda w: {"token": "t" * 40, "newPassword": "another horse battery"}, {}),
+    "deleteAccount": Spec("outsider", lambda w: {"password": PASSWORD}, {}),
     "changePassword": Spec(
         "member", lambda w: {"currentPassword": PASSWORD, "newPassword": "another horse battery"}, {}
     ),
@@ -339,6 +340,7 @@ SPECS: dict[str, Spec] = {
             "hubId": w.hub,
             "organisationId": w.org,
             "visibility": "MEMBERS",
+            "language": "EN",
         },
         {"hubId": "Hub", "organisationId": "Organisation"},
     ),
@@ -350,6 +352,7 @@ SPECS: dict[str, Spec] = {
             "kind": "RESOURCE",
             "title": "Länk",
             "url": "https://example.se/ai",
+            "language": "EN",
         },
         {"id": "Post"},
     ),
@@ -370,6 +373,7 @@ SPECS: dict[str, Spec] = {
             "hubId": w.hub,
             "organisationId": w.org,
             "visibility": "PUBLIC",
+            "language": "EN",
         },
         {"hubId": "Hub", "organisationId": "Organisation"},
     ),
@@ -385,6 +389,7 @@ SPECS: dict[str, Spec] = {
             "onlineUrl": "https://meet.example.se/fika",
             "municipalityCode": "2580",
             "capacity": 6,
+            "language": "SV",
         },
         {"id": "Event"},
     ),

@@ -27,10 +27,15 @@ FailedJobState = graphql_enum(
 class JobService(enum.Enum):
     FEED = "feed"
     GRAPH = "graph"
+    SEARCH = "search"
 
 
 # The global id names the service, so a replay reaches the table the job failed in.
-ID_TYPES = {JobService.FEED: "FeedFailedJob", JobService.GRAPH: "GraphFailedJob"}
+ID_TYPES = {
+    JobService.FEED: "FeedFailedJob",
+    JobService.GRAPH: "GraphFailedJob",
+    JobService.SEARCH: "SearchFailedJob",
+}
 SERVICES_BY_ID_TYPE = {type_name: service for service, type_name in ID_TYPES.items()}
 
 
@@ -46,8 +51,12 @@ def decode_failed_job_id(value: str, field: str = "id") -> tuple[JobService, int
 
 
 def service_client(info: Info, service: JobService) -> Any:
-    """The client of the service that owns these jobs (FeedClient or GraphClient)."""
-    return info.context.feed if service is JobService.FEED else info.context.graph
+    """The client of the service that owns these jobs."""
+    return {
+        JobService.FEED: info.context.feed,
+        JobService.GRAPH: info.context.graph,
+        JobService.SEARCH: info.context.search,
+    }[service]
 
 
 @strawberry.type(description="A job that failed: waiting for its next attempt, or dead after its last one.")

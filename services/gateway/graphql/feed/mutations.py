@@ -21,6 +21,7 @@ from services.gateway.graphql.feed.types import (
     RsvpStatus,
     Visibility,
 )
+from services.gateway.graphql.members.types import Language
 from shared.errors import BadUserInput
 from shared.ids import InvalidGlobalId, from_global_id
 
@@ -38,6 +39,9 @@ class CreatePostInput:
         default=strawberry.UNSET, description="Post as this organisation (its editors only)."
     )
     visibility: Visibility | None = strawberry.UNSET  # type: ignore[valid-type]
+    language: Language | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="What it is written in; SV unless given."
+    )
 
 
 @strawberry.input
@@ -47,6 +51,7 @@ class UpdatePostInput:
     kind: PostKind | None = strawberry.UNSET  # type: ignore[valid-type]
     title: str | None = strawberry.UNSET
     url: str | None = strawberry.UNSET
+    language: Language | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
 @strawberry.input
@@ -70,6 +75,9 @@ class CreateEventInput:
         default=strawberry.UNSET, description="Organise as this organisation (its editors only)."
     )
     visibility: Visibility | None = strawberry.UNSET  # type: ignore[valid-type]
+    language: Language | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="What it is written in; SV unless given."
+    )
 
 
 @strawberry.input
@@ -84,6 +92,7 @@ class UpdateEventInput:
     online_url: str | None = strawberry.UNSET
     municipality_code: str | None = strawberry.UNSET
     capacity: int | None = strawberry.UNSET
+    language: Language | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
 @strawberry.input

@@ -10,7 +10,7 @@ import strawberry
 from services.feed import contracts as fc
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
-from services.gateway.graphql.members.types import County, Member, Municipality
+from services.gateway.graphql.members.types import County, Language, Member, Municipality
 
 if TYPE_CHECKING:
     from services.gateway.graphql.hubs.types import Hub
@@ -109,6 +109,7 @@ class Post(Node):
     body: str
     body_html: str = strawberry.field(description="The body rendered from Markdown to sanitised HTML.")
     visibility: Visibility  # type: ignore[valid-type]
+    language: Language = strawberry.field(description="What the post is written in.")  # type: ignore[valid-type]
     tags: list[str]
     comments_count: int
     is_pinned: bool
@@ -132,6 +133,7 @@ class Post(Node):
             body=p.body,
             body_html=p.body_html,
             visibility=Visibility(p.visibility),
+            language=Language(p.language),
             tags=p.tags,
             comments_count=p.comments_count,
             is_pinned=p.pinned_at is not None,
@@ -209,6 +211,7 @@ class Event(Node):
     online_url: str | None
     capacity: int | None
     visibility: Visibility  # type: ignore[valid-type]
+    language: Language = strawberry.field(description="What the event is described in.")  # type: ignore[valid-type]
     status: EventStatus  # type: ignore[valid-type]
     sequence: int = strawberry.field(description="Bumped by every update, as in the iCalendar SEQUENCE.")
     going_count: int
@@ -240,6 +243,7 @@ class Event(Node):
             online_url=e.online_url,
             capacity=e.capacity,
             visibility=Visibility(e.visibility),
+            language=Language(e.language),
             status=EventStatus(e.status),
             sequence=e.sequence,
             going_count=e.going_count,

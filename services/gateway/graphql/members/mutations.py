@@ -88,6 +88,34 @@ async def _member_payload(work: object) -> MemberPayload:
     return MemberPayload(member=Member.from_out(member) if member else None, user_errors=errors)
 
 
+# --- account erasure ---------------------------------------------------------------------------
+
+
+@strawberry.input
+class DeleteAccountInput:
+    password: str = strawberry.field(description="The current password, to confirm.")
+
+
+@strawberry.type
+class DeleteAccountPayload:
+    erased: bool = strawberry.field(description="Whether the account is gone.")
+    user_errors: list[UserError]
+
+
+async def _delete_account(info: Info, input: DeleteAccountInput) -> DeleteAccountPayload:
+    ctx = info.context
+    member, errors = await attempt(lambda: ctx.graph.erase_account(ctx.viewer, {"password": input.password}))
+    return DeleteAccountPayload(erased=member is not None, user_errors=errors)
+
+
+DELETE_ACCOUNT = (
+    "Erase the viewer's own account for good (the right to erasure): profile, email and password, sessions "
+    "and access tokens, follows, blocks, mutes, roles and memberships, and what they posted in their own name, "
+    "commented and reacted (posts made as an organisation stay with it). The only owner of an organisation or "
+    "the only admin of a hub must hand it over first. From a signed-in session only, not with an access token."
+)
+
+
 @strawberry.type
 class MemberMutation:
     @strawberry.mutation(description="Edit the viewer's own profile.")
@@ -134,6 +162,8 @@ class MemberMutation:
         return await _member_payload(
             lambda: ctx.graph.set_platform_role(ctx.viewer, input_dict(input, {"member_id": "Member"}))
         )
+
+    delete_account: DeleteAccountPayload = strawberry.mutation(resolver=_delete_account, description=DELETE_ACCOUNT)
 
 
 async def _relation_change(info: Info, input: MemberInput, action: str) -> MemberPayload:

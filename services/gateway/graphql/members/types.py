@@ -79,6 +79,9 @@ class Member(Node):
     language: Language  # type: ignore[valid-type]
     platform_role: PlatformRole  # type: ignore[valid-type]
     is_suspended: bool
+    is_deleted: bool = strawberry.field(
+        description="The member erased their account: what is shown is a placeholder, nothing personal."
+    )
     followers_count: int
     following_count: int
     created_at: datetime
@@ -103,6 +106,7 @@ class Member(Node):
             language=Language(m.language),
             platform_role=PlatformRole(m.platform_role),
             is_suspended=m.suspended_until is not None and m.suspended_until > utcnow(),
+            is_deleted=m.erased_at is not None,
             followers_count=m.followers_count,
             following_count=m.following_count,
             created_at=m.created_at,
