@@ -192,6 +192,7 @@ async def test_a_hub_feed_delivers_new_items_each_viewer_may_see(api: Api, ws_ur
     )["createHub"]["hub"]
     await member.ok(JOIN, {"h": hub["id"]})
     await muter.ok(MUTE, {"m": owner.id})
+    await api.settle()  # the feed knows the membership and the mute before anything is published
     async with (
         ws_client(ws_url) as anonymous,
         ws_client(ws_url, bearer(member)) as joined,
