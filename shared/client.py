@@ -22,12 +22,29 @@ def _adapter(out: Any) -> TypeAdapter[Any]:
     return TypeAdapter(out)
 
 
+Client = TypeVar("Client", bound="ServiceClient")
+
+
 class ServiceClient:
+    # The service's name: the host of its in-process URL (and what its errors say).
+    NAME = "service"
+
     def __init__(self, http: httpx.AsyncClient, codec: TokenCodec, service: str = "gateway") -> None:
         self.http = http
         self.codec = codec
         self.service = service
         self._tokens: dict[Principal, tuple[float, str]] = {}
+
+    @classmethod
+    def in_process(cls: type[Client], app: Any, codec: TokenCodec) -> Client:
+        """A client that calls the service's app in this process, over ASGI."""
+        transport = httpx.ASGITransport(app=app)
+        return cls(httpx.AsyncClient(transport=transport, base_url=f"http://{cls.NAME}", timeout=30), codec)
+
+    @classmethod
+    def remote(cls: type[Client], base_url: str, codec: TokenCodec, service: str = "gateway") -> Client:
+        """A client of the service running on its own at `base_url`; `service`: who calls."""
+        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
 
     def _token(self, principal: Principal) -> str:
         now = time.monotonic()

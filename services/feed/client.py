@@ -27,14 +27,7 @@ def _ids(ids: list[int]) -> dict[str, str]:
 
 
 class FeedClient(FailedJobsClient):
-    @classmethod
-    def in_process(cls, app: Any, codec: TokenCodec) -> FeedClient:
-        transport = httpx.ASGITransport(app=app)
-        return cls(httpx.AsyncClient(transport=transport, base_url="http://feed", timeout=30), codec)
-
-    @classmethod
-    def remote(cls, base_url: str, codec: TokenCodec, service: str = "gateway") -> FeedClient:
-        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
+    NAME = "feed"
 
     @classmethod
     async def for_settings(

@@ -6,8 +6,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from services.graph import contracts as c
 from shared.auth import Principal, TokenCodec
 from shared.failed_jobs import FailedJobsClient
@@ -32,14 +30,7 @@ def _ids(ids: list[int]) -> dict[str, str]:
 
 
 class GraphClient(FailedJobsClient):
-    @classmethod
-    def in_process(cls, app: Any, codec: TokenCodec) -> GraphClient:
-        transport = httpx.ASGITransport(app=app)
-        return cls(httpx.AsyncClient(transport=transport, base_url="http://graph", timeout=30), codec)
-
-    @classmethod
-    def remote(cls, base_url: str, codec: TokenCodec, service: str = "gateway") -> GraphClient:
-        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
+    NAME = "graph"
 
     @classmethod
     async def for_settings(

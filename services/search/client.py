@@ -5,8 +5,6 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
-import httpx
-
 from services.search import contracts as c
 from shared.auth import Principal, TokenCodec
 from shared.failed_jobs import FailedJobsClient
@@ -14,14 +12,7 @@ from shared.settings import Settings
 
 
 class SearchClient(FailedJobsClient):
-    @classmethod
-    def in_process(cls, app: Any, codec: TokenCodec) -> SearchClient:
-        transport = httpx.ASGITransport(app=app)
-        return cls(httpx.AsyncClient(transport=transport, base_url="http://search", timeout=30), codec)
-
-    @classmethod
-    def remote(cls, base_url: str, codec: TokenCodec, service: str = "gateway") -> SearchClient:
-        return cls(httpx.AsyncClient(base_url=base_url, timeout=30), codec, service)
+    NAME = "search"
 
     @classmethod
     async def for_settings(
