@@ -88,6 +88,15 @@ class Filters:
     ends_after: datetime | None = None
 
 
+def types_to_search(filters: Filters, sort: SearchSort) -> tuple[str, ...] | None:
+    """The document types a plan searches (empty: every type). Sorting by event start finds
+    events only; None when the types asked for leave nothing to find."""
+    if sort != SearchSort.event_start:
+        return filters.types
+    types = tuple(t for t in filters.types if t in EVENT_TYPES) if filters.types else EVENT_TYPES
+    return types or None
+
+
 @dataclass(frozen=True)
 class Plan:
     words: tuple[str, ...]  # lower-cased words of the query, at most MAX_QUERY_WORDS; the last may be a prefix

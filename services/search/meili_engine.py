@@ -54,7 +54,6 @@ from meilisearch.models.task import Task, TaskInfo
 from services.search.contracts import MAX_DEPTH, FacetValue, SearchSort
 from services.search.engine import (
     AUTHORED_TYPES,
-    EVENT_TYPES,
     FACET_SIZES,
     Answer,
     Filters,
@@ -63,6 +62,7 @@ from services.search.engine import (
     Scope,
     fields_of,
     seconds,
+    types_to_search,
     typo_budget,
 )
 from services.search.text import STEMMERS, stem, stems, words
@@ -186,11 +186,9 @@ def visibility(scope: Scope) -> list[str]:
 
 def filter_clauses(f: Filters, sort: SearchSort) -> list[str] | None:
     """Mirrors tantivy_engine._filters; None when nothing can match."""
-    types = f.types
-    if sort == SearchSort.event_start:
-        types = tuple(t for t in types if t in EVENT_TYPES) if types else EVENT_TYPES
-        if not types:
-            return None
+    types = types_to_search(f, sort)
+    if types is None:
+        return None
     clauses: list[str] = []
     fields: tuple[tuple[str, Sequence[str | int]], ...] = (
         ("type", types),

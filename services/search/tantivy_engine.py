@@ -26,7 +26,6 @@ from tantivy import FieldType, Occur, Order, Query
 from services.search.contracts import FacetValue, SearchSort
 from services.search.engine import (
     AUTHORED_TYPES,
-    EVENT_TYPES,
     FACET_SIZES,
     Answer,
     Filters,
@@ -35,6 +34,7 @@ from services.search.engine import (
     Scope,
     fields_of,
     seconds,
+    types_to_search,
 )
 from services.search.text import analyzer, stem, typo_budget
 from shared.search_documents import IndexDocument
@@ -146,11 +146,9 @@ def visibility(scope: Scope) -> list[tuple[Occur, Query]]:
 
 def _filters(f: Filters, sort: SearchSort) -> list[tuple[Occur, Query]]:
     clauses: list[tuple[Occur, Query]] = []
-    types = f.types
-    if sort == SearchSort.event_start:
-        types = tuple(t for t in types if t in EVENT_TYPES) if types else EVENT_TYPES
-        if not types:
-            return [(Occur.Must, Query.empty_query())]
+    types = types_to_search(f, sort)
+    if types is None:
+        return [(Occur.Must, Query.empty_query())]
     for field, values in (
         ("type", types),
         ("county", f.county_codes),

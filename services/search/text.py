@@ -76,26 +76,11 @@ def wanted(query: Sequence[str], *, all_prefix: bool = False) -> list[Wanted]:
     return [Wanted(w, typo_budget(w), all_prefix or i == last) for i, w in enumerate(query)]
 
 
-def _within(a: str, b: str, budget: int) -> bool:
-    return budget > 0 and OSA.distance(a, b, score_cutoff=budget) <= budget
-
-
-def matches(token: str, want: Wanted, language: str) -> bool:
-    """The rule, one word at a time (`_judge` applies it to many at once)."""
-    w = want.word
-    if token == w or (want.prefix and token.startswith(w)):
-        return True
-    if _within(token, w, want.budget):
-        return True
-    if want.prefix and len(token) > len(w) and _within(token[: len(w)], w, want.budget):
-        return True
-    # Stems share their first letter with the word; skip the stemmer for the rest.
-    return token[:1] == w[:1] and stem(token, language) == stem(w, language)
-
-
 def _judge(tokens: list[str], want: Sequence[Wanted], language: str) -> list[bool]:
-    """Whether each token `matches` any wanted word, by the same rules, with the typo
-    checks run over all the tokens at once in RapidFuzz's C loop, not a call per token."""
+    """Whether each token matches any wanted word: the word itself, a longer word it begins
+    (a prefix word), a word with the same stem, or one within the typo budget (for a prefix
+    word, also one whose beginning is). The typo checks run over all the tokens at once in
+    RapidFuzz's C loop, not a call per token."""
     ok = [False] * len(tokens)
     for w in want:
         word, first, root = w.word, w.word[0], stem(w.word, language)
