@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from services.feed.contracts import FieldValueError
+from services.graph.contracts import OrganisationKind
 from shared.geo import counties, municipalities
 from shared.search_documents import DocType
 
@@ -18,7 +19,6 @@ MAX_PAGE = 50
 # Deeper than this a search is refined, not paged (Meilisearch's maxTotalHits is 1,000 too).
 MAX_DEPTH = 1000
 MAX_FILTER_VALUES = 50
-ORGANISATION_KINDS = ("municipality", "region", "agency", "civil_society", "company", "academia")
 
 
 class SearchSort(StrEnum):
@@ -62,7 +62,7 @@ class SearchFilters(BaseModel):
     @field_validator("organisation_kinds")
     @classmethod
     def _kinds(cls, v: list[str]) -> list[str]:
-        return _codes(v, ORGANISATION_KINDS, "organisation kind")
+        return _codes(v, {k.value for k in OrganisationKind}, "organisation kind")
 
     @field_validator("tags")
     @classmethod

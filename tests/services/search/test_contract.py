@@ -237,6 +237,7 @@ async def test_bad_cursors_and_filters_are_refused(index: SearchEngine) -> None:
                 {"types": ["comment"]}, {"tags": [""]}):  # fmt: skip
         with pytest.raises(ValidationError):
             SearchFilters(**bad)
+    assert SearchFilters(organisation_kinds=["other"]).organisation_kinds == ["other"]  # every kind there is
     with pytest.raises(ValidationError):
         SearchFilters(starts_from=NOW, starts_before=NOW - timedelta(days=1))
     with pytest.raises(ValidationError):
