@@ -25,7 +25,7 @@ console = Console(stderr=True)
 
 
 # Every service that owns a database: its name and where its Alembic scripts live.
-SERVICES = ("graph", "feed", "search")
+SERVICES = ("graph", "feed", "search", "moderation")
 
 
 def _migrations(service: str) -> Path:
@@ -64,7 +64,9 @@ def _check_migrated(settings: Settings, services: tuple[str, ...]) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    service: str = typer.Option("gateway", help="gateway (default, with in-process services), graph, feed or search."),
+    service: str = typer.Option(
+        "gateway", help="gateway (default, with in-process services), graph, feed, search or moderation."
+    ),
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Run Hubben. With no configuration: SQLite under var/, demo data on first start."""
@@ -72,16 +74,16 @@ def serve(
 
     settings = get_settings()
     if service not in ("gateway", *SERVICES):
-        raise typer.BadParameter("choose gateway, graph, feed or search", param_hint="--service")
+        raise typer.BadParameter("choose gateway, graph, feed, search or moderation", param_hint="--service")
     if service == "feed" and not settings.graph_url:
         raise typer.BadParameter("the feed service on its own needs HUBBEN_GRAPH_URL", param_hint="--service")
-    if service == "search" and not (settings.graph_url and settings.feed_url):
+    if service in ("search", "moderation") and not (settings.graph_url and settings.feed_url):
         raise typer.BadParameter(
-            "the search service on its own needs HUBBEN_GRAPH_URL and HUBBEN_FEED_URL", param_hint="--service"
+            f"the {service} service on its own needs HUBBEN_GRAPH_URL and HUBBEN_FEED_URL", param_hint="--service"
         )
     jobs_here = (
         service == "gateway"
-        and not (settings.graph_url or settings.feed_url or settings.search_url)
+        and not any(getattr(settings, f"{name}_url") for name in SERVICES)
         and settings.run_jobs_in_process
     )
     if jobs_here and workers > 1 and not settings.redis_url:

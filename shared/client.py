@@ -36,10 +36,10 @@ class ServiceClient:
         self._tokens: dict[Principal, tuple[float, str]] = {}
 
     @classmethod
-    def in_process(cls: type[Client], app: Any, codec: TokenCodec) -> Client:
-        """A client that calls the service's app in this process, over ASGI."""
+    def in_process(cls: type[Client], app: Any, codec: TokenCodec, service: str = "gateway") -> Client:
+        """A client that calls the service's app in this process, over ASGI; `service`: who calls."""
         transport = httpx.ASGITransport(app=app)
-        return cls(httpx.AsyncClient(transport=transport, base_url=f"http://{cls.NAME}", timeout=30), codec)
+        return cls(httpx.AsyncClient(transport=transport, base_url=f"http://{cls.NAME}", timeout=30), codec, service)
 
     @classmethod
     def remote(cls: type[Client], base_url: str, codec: TokenCodec, service: str = "gateway") -> Client:

@@ -16,7 +16,7 @@ class DomainError(Exception):
         # A refusal that is itself a change to keep (e.g. ending a session family on token reuse).
         self.keep_changes = keep_changes
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {"code": self.code, "message": self.message, "field": self.field}
 
 
@@ -50,6 +50,16 @@ class RateLimited(DomainError):
     code = "RATE_LIMITED"
     status = 429
 
+    def __init__(
+        self, message: str, field: str | None = None, *, retry_after: int | None = None, keep_changes: bool = False
+    ) -> None:
+        super().__init__(message, field, keep_changes=keep_changes)
+        # Seconds until a try may succeed, when known (GraphQL extensions.retryAfter).
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
 
 ERRORS_BY_CODE: dict[str, type[DomainError]] = {
     "BAD_USER_INPUT": BadUserInput,
@@ -66,5 +76,10 @@ def error_from_payload(payload: dict[str, object], status: int) -> DomainError:
     field = payload.get("field")
     if status == 409:
         return Conflict(message, field=str(field) if field else None)
+    if code == RateLimited.code:
+        retry_after = payload.get("retry_after")
+        return RateLimited(
+            message, str(field) if field else None, retry_after=retry_after if isinstance(retry_after, int) else None
+        )
     cls = ERRORS_BY_CODE.get(code, DomainError)
     return cls(message, field=str(field) if field else None)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     # Base URL of a search service running in its own process; empty means in-process.
     search_url: str = ""
 
+    # Base URL of a moderation service running in its own process; empty means in-process.
+    moderation_url: str = ""
+    # Base URL of the gateway, for the admin panel (services/web) when it runs on its own;
+    # empty means the gateway of this process.
+    gateway_url: str = ""
+
     # Search: Meilisearch when meili_url is set, else the embedded Tantivy index under
     # var_dir/search. meili_index names the live index (a reindex swaps a new one in).
     meili_url: str = ""
@@ -48,6 +54,20 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65536, ge=1024, le=4 * 1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=16)
+
+    # Log-in throttling: failed attempts allowed per account and per client address within
+    # the window; beyond them log-ins are refused (RATE_LIMITED) until the window moves on.
+    login_max_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_ip: int = Field(default=20, ge=1, le=100_000)
+    login_throttle_window_seconds: int = Field(default=900, ge=10, le=86_400)
+
+    # Moderation: distinct reporters after which content is hidden pending review, and
+    # reports one member may file per hour.
+    moderation_auto_hide_reporters: int = Field(default=3, ge=1, le=1000)
+    moderation_reports_per_hour: int = Field(default=20, ge=1, le=10_000)
+    # The admin panel's session cookie is encrypted with this key (Fernet, urlsafe base64
+    # of 32 bytes). Empty in the embedded default: generated once under var_dir.
+    web_session_key: str = ""
 
     email_token_ttl_hours: int = 24
     password_reset_ttl_minutes: int = 60

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
@@ -134,7 +135,12 @@ class Api:
         async def quiet() -> bool:
             if redis is not None and await redis.zcard(app.state.settings.job_queue):
                 return False
-            for service_app in (app.state.graph_app, app.state.feed_app, app.state.search_app):
+            for service_app in (
+                app.state.graph_app,
+                app.state.feed_app,
+                app.state.search_app,
+                app.state.moderation_app,
+            ):
                 async with service_app.state.sessionmaker() as s:
                     pending = select(func.count()).where(col(OutboxEvent.dispatched_at).is_(None))
                     retrying = select(func.count()).where(col(FailedJob.dead_at).is_(None))
@@ -229,6 +235,8 @@ def make_settings(backend: str, tmp: Path) -> Settings:
             database_pool_size=5,
             redis_url=REDIS_URL,
             job_retry_seconds=0.05,
+            # Outside the embedded default the admin panel's key must be given.
+            web_session_key=Fernet.generate_key().decode(),
         )
     return Settings(**common, job_retry_seconds=0.05)
 
@@ -293,9 +301,14 @@ async def empty_service_tables(engines: dict[str, Any]) -> None:
     """Empty every table of these services, keeping the schemas."""
     from services.feed.models import TABLES as FEED_TABLES
     from services.graph.models import TABLES as GRAPH_TABLES
+    from services.moderation.models import TABLES as MODERATION_TABLES
+    from services.moderation.models import AuditEntry
     from services.search.models import TABLES as SEARCH_TABLES
 
-    tables_of = {"graph": GRAPH_TABLES, "feed": FEED_TABLES, "search": SEARCH_TABLES}
+    # The audit log refuses deletion (its database triggers); entries of earlier tests stay,
+    # and tests read it by their own case, actor or target.
+    moderation = [t for t in MODERATION_TABLES if t is not AuditEntry]
+    tables_of = {"graph": GRAPH_TABLES, "feed": FEED_TABLES, "search": SEARCH_TABLES, "moderation": moderation}
     for service, engine in engines.items():
         names = [t.__tablename__ for t in tables_of[service]]
         for attempt in range(5):

@@ -114,7 +114,7 @@ async def test_serve_refuses_an_unmigrated_postgres_schema_until_migrate(tmp_pat
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
                 ready = await http.get("/readyz")
                 assert ready.status_code == 200, ready.text
-                assert ready.json()["checks"] == {"graph": "ok", "feed": "ok", "search": "ok"}
+                assert ready.json()["checks"] == {"graph": "ok", "feed": "ok", "search": "ok", "moderation": "ok"}
     finally:
         await _drop_schema(Settings(database_url=PG_URL, database_schema_prefix=prefix))
 

@@ -31,7 +31,10 @@ async def test_healthz_and_readyz_without_redis(tmp_path: Path) -> None:
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"graph": "ok", "feed": "ok", "search": "ok"}}
+        assert ready.json() == {
+            "status": "ready",
+            "checks": {"graph": "ok", "feed": "ok", "search": "ok", "moderation": "ok"},
+        }
 
 
 async def test_readyz_checks_a_real_redis(tmp_path: Path) -> None:
@@ -41,7 +44,7 @@ async def test_readyz_checks_a_real_redis(tmp_path: Path) -> None:
         assert ready.status_code == 200, ready.text
         assert ready.json() == {
             "status": "ready",
-            "checks": {"graph": "ok", "feed": "ok", "search": "ok", "redis": "ok"},
+            "checks": {"graph": "ok", "feed": "ok", "search": "ok", "moderation": "ok", "redis": "ok"},
         }
 
 

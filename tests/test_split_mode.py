@@ -221,7 +221,7 @@ async def test_gateway_with_graph_service_in_its_own_process(tmp_path: Path) -> 
                 ready = await http.get("/readyz")
                 assert (ready.status_code, ready.json()["checks"]) == (
                     200,
-                    {"graph": "ok", "feed": "ok", "search": "ok"},
+                    {"graph": "ok", "feed": "ok", "search": "ok", "moderation": "ok"},
                 ), ready.text
                 handles = await run_flow(Api(http=http, app=app, backend="split"))
 
@@ -291,7 +291,7 @@ async def test_two_processes_through_the_cli_and_the_gateway_keeps_no_database(t
                 ready = await http.get("/readyz")
                 assert (ready.status_code, ready.json()["checks"]) == (
                     200,
-                    {"graph": "ok", "feed": "ok", "search": "ok"},
+                    {"graph": "ok", "feed": "ok", "search": "ok", "moderation": "ok"},
                 ), ready.text
                 r = await http.post(
                     "/graphql", json={"query": '{ hub(slug: "kraftsamlingen") { organisation { name } } }'}

@@ -15,6 +15,7 @@ from services.feed import timelines
 from services.feed.jobs_api import router as failed_jobs_router
 from services.feed.mail_api import router as mail_router
 from services.feed.models import Event, Post
+from services.feed.moderation_api import router as moderation_router
 from services.feed.notifications_api import router as notifications_router
 from services.feed.service import calendar, comments, events, feeds, posts, search_source
 from services.graph.client import GraphClient
@@ -322,6 +323,7 @@ def create_app(settings: Settings, graph: GraphClient | None = None) -> FastAPI:
     app.include_router(failed_jobs_router)
     app.include_router(notifications_router)
     app.include_router(mail_router)
+    app.include_router(moderation_router)
     return app
 
 

@@ -188,6 +188,35 @@ class FeedClient(FailedJobsClient):
         params = document_query_params(doc_type, ids, after, limit, hub_id)
         return await self.call(p, "GET", SEARCH_DOCUMENTS_PATH, DocumentPage, params=params)  # type: ignore[no-any-return]
 
+    # moderation (the moderation service and platform moderators only)
+    async def moderation_content(self, p: Principal, target_type: str, target_id: int) -> c.ContentSnapshot:
+        """A post, event or comment as published, hidden or removed ones too."""
+        path = f"/v1/moderation/{quote(target_type, safe='')}/{target_id}"
+        return await self._get(p, path, c.ContentSnapshot)  # type: ignore[no-any-return]
+
+    async def _moderate(
+        self, p: Principal, action: str, target_type: str, target_id: int, reason: str
+    ) -> c.ContentSnapshot:
+        path = f"/v1/moderation/{quote(target_type, safe='')}/{target_id}/{action}"
+        return await self.call(p, "POST", path, c.ContentSnapshot, json={"reason": reason})  # type: ignore[no-any-return]
+
+    async def hide_content(self, p: Principal, target_type: str, target_id: int, reason: str) -> c.ContentSnapshot:
+        """Hide from everyone, the author too, until restored (idempotent)."""
+        return await self._moderate(p, "hide", target_type, target_id, reason)
+
+    async def restore_content(self, p: Principal, target_type: str, target_id: int, reason: str) -> c.ContentSnapshot:
+        """Show a hidden item again (idempotent); a removed one: BadUserInput."""
+        return await self._moderate(p, "restore", target_type, target_id, reason)
+
+    async def remove_content(self, p: Principal, target_type: str, target_id: int, reason: str) -> c.ContentSnapshot:
+        """Delete for good, as the author would (idempotent)."""
+        return await self._moderate(p, "remove", target_type, target_id, reason)
+
+    async def author_content(self, p: Principal, member_id: int, limit: int = 10) -> list[c.ContentSnapshot]:
+        """The member's latest posts, events and comments (1..50), hidden and removed ones too, newest first."""
+        path = f"/v1/moderation/authors/{member_id}/content"
+        return await self._get(p, path, list[c.ContentSnapshot], {"limit": limit})  # type: ignore[no-any-return]
+
     # mail
     async def unsubscribe(self, p: Principal, member_id: int, kind: str) -> c.UnsubscribedOut:
         """Turn off a kind's mail ("digest": the daily digest) for the member of a checked unsubscribe link."""

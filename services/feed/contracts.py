@@ -325,6 +325,34 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+# --- moderation (the moderation service and platform moderators only) ---------------------------
+
+
+class ContentSnapshot(Output):
+    """A post, event or comment as its author and readers saw it, whatever its state now."""
+
+    target_type: str  # post | event | comment
+    id: int
+    author_id: int
+    organisation_id: int | None
+    hub_id: int | None  # a comment: its post's/event's hub
+    parent_type: str | None  # a comment: "post" | "event"
+    parent_id: int | None
+    title: str | None  # post title, event title; None for comments
+    body: str  # Markdown source (event: description)
+    body_html: str  # sanitised HTML as readers saw it
+    url: str | None
+    visibility: str
+    created_at: datetime
+    edited_at: datetime | None
+    hidden_at: datetime | None
+    deleted_at: datetime | None
+
+
+class ModerationActionIn(Input):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 # --- mail (unsubscribe links; services only) ---------------------------------------------------
 
 

@@ -29,6 +29,7 @@ NOTIFY_EVENT_CHANGE = "feed.notify_event_change"
 PUSH = "feed.push_notifications"
 PUBLISH_HUB_ITEMS = "feed.publish_hub_items"
 REMINDERS = "feed.event_reminders"
+MODERATION_OUTCOME = "feed.moderation_outcome"
 
 # Events telling a few members each: one transaction per event.
 FEW_TOPICS = {
@@ -42,6 +43,7 @@ FEW_TOPICS = {
 }
 NEW_ITEM_TOPICS = {"post.created", "event.created"}
 EVENT_CHANGE_TOPICS = {"event.updated", "event.cancelled"}
+MODERATION_DECIDED = "moderation.decided"
 PUBLISH_CONCURRENCY = 50
 
 
@@ -104,6 +106,26 @@ async def event_reminders(ctx: dict[str, Any], arg: dict[str, Any]) -> None:
         await _fan_out(ctx, notice, entry, source, done_key=notice.group_key)
 
 
+async def moderation_outcome(ctx: dict[str, Any], event: dict[str, Any]) -> None:
+    """moderation.decided: each member the decision names (the reporters, the author) is
+    told its outcome, once per decision (the key names both), however often it arrives."""
+    p = event["payload"]
+    subject_id = p.get("target_id")
+    async with session_scope(ctx["feed_sessionmaker"]) as s:
+        for told in p.get("notify") or []:
+            member_id = int(told["member_id"])
+            await notes.notify_moderation_outcome(
+                s,
+                member_id=member_id,
+                key=f"{p['decision_id']}:{member_id}",
+                outcome=str(told["outcome"]),
+                message=str(told.get("message") or ""),
+                about=told.get("about"),
+                subject_type=p.get("target_type"),
+                subject_id=int(subject_id) if subject_id is not None else None,
+            )
+
+
 async def _publish_all(broker: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
     for start in range(0, len(messages), PUBLISH_CONCURRENCY):
         chunk = messages[start : start + PUBLISH_CONCURRENCY]
@@ -138,3 +160,4 @@ def register(registry: Registry) -> None:
     registry.add(PUSH, {notes.CREATED_TOPIC}, push_notifications)
     registry.add(PUBLISH_HUB_ITEMS, NEW_ITEM_TOPICS, publish_hub_items)
     registry.every(REMINDERS, event_reminders)
+    registry.add(MODERATION_OUTCOME, {MODERATION_DECIDED}, moderation_outcome)

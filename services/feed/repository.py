@@ -886,6 +886,24 @@ async def searchable_events(
     return list((await session.execute(_searchable(Event, ids, after, limit, hub_id))).scalars())
 
 
+# --- moderation: a member's content as moderators see it (services/feed/service/moderation.py) ----
+
+
+async def latest_content_by(
+    session: AsyncSession, member_id: int, limit: int
+) -> tuple[list[Post], list[Event], list[Comment]]:
+    """The member's newest `limit` posts, events (those they made) and comments each, hidden
+    and deleted ones too, newest first (along the author indexes)."""
+    posts = select(Post).where(col(Post.author_id) == member_id).order_by(col(Post.id).desc()).limit(limit)
+    events = select(Event).where(col(Event.created_by) == member_id).order_by(col(Event.id).desc()).limit(limit)
+    comments = select(Comment).where(col(Comment.author_id) == member_id).order_by(col(Comment.id).desc()).limit(limit)
+    return (
+        list((await session.execute(posts)).scalars()),
+        list((await session.execute(events)).scalars()),
+        list((await session.execute(comments)).scalars()),
+    )
+
+
 # --- account erasure: what an erased member left (services/feed/service/erasure.py) --------------
 
 

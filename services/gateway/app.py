@@ -26,10 +26,12 @@ from services.gateway.graphql.schema import build_schema
 from services.gateway.mail_links import router as mail_links_router
 from services.gateway.public import router as public_router
 from services.graph.client import GraphClient
+from services.moderation.client import ModerationClient
 from services.search.client import SearchClient
 from shared.auth import TokenCodec, load_key_pair
 from shared.broker import Broker, MemoryBroker, RedisBroker
-from shared.errors import DomainError
+from shared.cli import SERVICES
+from shared.errors import DomainError, RateLimited
 from shared.settings import Settings
 from shared.web import BodyLimitMiddleware
 from shared.worker import JobHost
@@ -45,6 +47,8 @@ def format_error(error: GraphQLError) -> GraphQLFormattedError:
         formatted["message"] = "internal error"
     if isinstance(error.original_error, DomainError) and error.original_error.field:
         formatted.setdefault("extensions", {})["field"] = error.original_error.field
+    if isinstance(error.original_error, RateLimited) and error.original_error.retry_after is not None:
+        formatted.setdefault("extensions", {})["retryAfter"] = error.original_error.retry_after
     formatted.setdefault("extensions", {})["code"] = code
     return formatted
 
@@ -89,6 +93,10 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.feed = feed
             search, app.state.search_app = await SearchClient.for_settings(settings, codec, stack, graph, feed)
             app.state.search = search
+            moderation, app.state.moderation_app = await ModerationClient.for_settings(
+                settings, codec, stack, app.state.graph_app, app.state.feed_app
+            )
+            app.state.moderation = moderation
             app.state.redis = None
             if settings.redis_url:
                 import redis.asyncio as aioredis
@@ -99,7 +107,12 @@ def create_app(settings: Settings) -> FastAPI:
             stack.push_async_callback(broker.close)
             app.state.broker = broker
             app.state.jobs = None
-            service_apps = {"graph": app.state.graph_app, "feed": app.state.feed_app, "search": app.state.search_app}
+            service_apps = {
+                "graph": app.state.graph_app,
+                "feed": app.state.feed_app,
+                "search": app.state.search_app,
+                "moderation": app.state.moderation_app,
+            }
             if all(a is not None for a in service_apps.values()) and settings.run_jobs_in_process:
                 # One process: this process relays the outboxes and runs the jobs.
                 host = JobHost(
@@ -154,7 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
-        for name in ("graph", "feed", "search"):
+        for name in SERVICES:
             try:
                 await getattr(request.app.state, name).call(SERVICE_PRINCIPAL, "GET", "/readyz")
                 checks[name] = "ok"
@@ -168,8 +181,11 @@ def create_app(settings: Settings) -> FastAPI:
                 checks["redis"] = f"unavailable: {type(exc).__name__}"
         # Without Redis writes are still accepted (their jobs wait in the outboxes), so a
         # Redis outage degrades the gateway but does not take it out of the load balancer.
-        ready = all(checks[name] == "ok" for name in ("graph", "feed", "search"))
+        ready = all(checks[name] == "ok" for name in SERVICES)
         status = "unavailable" if not ready else "ready" if all(v == "ok" for v in checks.values()) else "degraded"
         return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
+    from services.web.app import create_app as create_web_app
+
+    app.mount("/admin", create_web_app(settings, gateway=app))
     return app

@@ -14,6 +14,7 @@ from services.feed import contracts as fc
 from services.feed.client import FeedClient
 from services.graph import contracts as gc
 from services.graph.client import GraphClient
+from services.moderation.client import ModerationClient
 from services.search.client import SearchClient
 from shared.auth import ANONYMOUS, PAT_PREFIX, Principal, TokenCodec
 from shared.errors import Unauthenticated
@@ -109,6 +110,7 @@ class Context(BaseContext):
     graph: GraphClient
     feed: FeedClient
     search: SearchClient
+    moderation: ModerationClient
     loaders: Loaders
     response: Any = None
     background_tasks: Any = None
@@ -148,5 +150,6 @@ async def build_context(request: HTTPConnection) -> Context:
         graph=state.graph,
         feed=state.feed,
         search=state.search,
+        moderation=state.moderation,
         loaders=Loaders(state.graph, state.feed, viewer),
     )

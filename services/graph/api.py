@@ -139,6 +139,17 @@ async def suspend(data: c.SuspensionIn, session: Session, actor: Actor) -> c.Mem
     return c.MemberOut.model_validate(await members.set_suspension(session, actor, data))
 
 
+@router.post("/members/{member_id}/ban", response_model=c.MemberOut)
+async def ban(member_id: int, data: c.BanIn, session: Session, actor: Actor) -> c.MemberOut:
+    return c.MemberOut.model_validate(await members.set_banned(session, actor, member_id, data.banned))
+
+
+@router.get("/members/{member_id}/staffed-hubs", response_model=list[int])
+async def staffed_hubs(member_id: int, session: Session, actor: Actor) -> list[int]:
+    """Ids of the hubs where the member is an active admin or moderator."""
+    return await hubs.staffed_hubs(session, actor, member_id)
+
+
 @router.post("/members/platform-role", response_model=c.MemberOut)
 async def platform_role(data: c.PlatformRoleIn, session: Session, actor: Actor) -> c.MemberOut:
     return c.MemberOut.model_validate(await members.set_platform_role(session, actor, data))
@@ -387,6 +398,7 @@ async def contacts(data: c.ContactsIn, session: Session, actor: Actor) -> list[c
             language=m.language,
             verified=cred.email_verified_at is not None,
             active=not is_suspended(m),
+            banned=m.banned,
         )
         for m, cred in await repo.contacts_by_ids(session, data.ids)
     ]

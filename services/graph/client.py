@@ -112,6 +112,15 @@ class GraphClient(FailedJobsClient):
     async def set_suspension(self, p: Principal, data: c.SuspensionIn | dict[str, Any]) -> c.MemberOut:
         return await self.call(p, "POST", "/v1/members/suspension", c.MemberOut, json=data)  # type: ignore[no-any-return]
 
+    async def set_banned(self, p: Principal, member_id: int, banned: bool) -> c.MemberOut:
+        """Ban a member (or lift it): platform moderators, or the moderation service."""
+        path = f"/v1/members/{member_id}/ban"
+        return await self.call(p, "POST", path, c.MemberOut, json={"banned": banned})  # type: ignore[no-any-return]
+
+    async def staffed_hubs(self, p: Principal, member_id: int) -> list[int]:
+        """Ids of the hubs where the member is an active admin or moderator."""
+        return await self.call(p, "GET", f"/v1/members/{member_id}/staffed-hubs", list[int])  # type: ignore[no-any-return]
+
     async def set_platform_role(self, p: Principal, data: c.PlatformRoleIn | dict[str, Any]) -> c.MemberOut:
         return await self.call(p, "POST", "/v1/members/platform-role", c.MemberOut, json=data)  # type: ignore[no-any-return]
 

@@ -190,6 +190,9 @@ class SignUpIn(Input):
 class LogInIn(Input):
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    # Internal: the address the attempt came from, set by the gateway (never by a client),
+    # for the per-address throttle. None (a service's own call): only the account's applies.
+    client_ip: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 class RefreshIn(Input):
@@ -279,6 +282,8 @@ class MemberOut(Output):
     updated_at: datetime
     # Set once the member erased their account: the profile is then an empty placeholder.
     erased_at: datetime | None = None
+    # Banned by moderation: cannot log in or write; every token was revoked.
+    banned: bool = False
 
 
 class SessionOut(BaseModel):
@@ -309,6 +314,10 @@ class ProfileIn(Input):
 class SuspensionIn(Input):
     member_id: int
     until: datetime | None = None
+
+
+class BanIn(Input):
+    banned: bool
 
 
 class PlatformRoleIn(Input):
@@ -568,7 +577,9 @@ class ContactsIn(Input):
 
 
 class ContactOut(BaseModel):
-    """Where and how to mail a member. `active` is false while the member is suspended."""
+    """Where and how to mail a member. `active` is false while the member is suspended. A
+    banned member stays `active`: the mail telling them why (a moderation outcome) must
+    reach them, as they can no longer log in to read it; other mail may skip `banned`."""
 
     member_id: int
     email: str
@@ -576,3 +587,4 @@ class ContactOut(BaseModel):
     language: str
     verified: bool
     active: bool
+    banned: bool = False

@@ -49,10 +49,17 @@ class Member(SQLModel, table=True):
     # Set when the member erased their account: the row stays (what others wrote may point
     # at it) with its personal data cleared; see services/graph/service/erasure.py.
     erased_at: datetime | None = _when()
+    # Set while the member is banned: no log-in, no writes, every token revoked (see
+    # services/graph/service/members.py set_banned). Unlike a suspension it has no end.
+    banned_at: datetime | None = _when()
     followers_count: int = 0
     following_count: int = 0
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+    @property
+    def banned(self) -> bool:
+        return self.banned_at is not None
 
 
 class Credential(SQLModel, table=True):
@@ -105,6 +112,25 @@ class PersonalAccessToken(SQLModel, table=True):
     expires_at: datetime | None = _when()
     last_used_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed log-in (unknown email or wrong password), counted per account and per client
+    address to throttle guessing; rows older than the throttle window are pruned."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_email_key_created_at", "email_key", "created_at"),
+        Index("ix_login_failure_ip_created_at", "ip", "created_at"),
+        Index("ix_login_failure_created_at", "created_at"),
+    )
+
+    id: int = _id()
+    # sha256 of the lower-cased email: the table names no address, known or not. None once
+    # a log-in to the account succeeded: forgiven for the account, still counted for the ip.
+    email_key: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    ip: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    created_at: datetime = _created()
 
 
 class Organisation(SQLModel, table=True):
@@ -224,6 +250,7 @@ TABLES = [
     RefreshToken,
     OneTimeToken,
     PersonalAccessToken,
+    LoginFailure,
     Organisation,
     OrganisationRole,
     OrganisationInvitation,

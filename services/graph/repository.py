@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from services.graph.models import (
     Follow,
     Hub,
     HubMembership,
+    LoginFailure,
     Member,
     Mute,
     OneTimeToken,
@@ -119,6 +121,36 @@ async def expire_one_time_tokens(session: AsyncSession, member_id: int, purpose:
 async def pat_by_hash(session: AsyncSession, token_hash: str) -> PersonalAccessToken | None:
     stmt = select(PersonalAccessToken).where(col(PersonalAccessToken.token_hash) == token_hash)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# --- log-in throttling (services/graph/service/identity.py) -----------------------------
+
+
+async def nth_newest_login_failure(
+    session: AsyncSession, by: Literal["email_key", "ip"], value: str, *, since: datetime, n: int
+) -> datetime | None:
+    """When the n-th newest failure since `since` of this account (or address) happened; None
+    if there are fewer than n. While it exists the limit of n is reached, until it ages out."""
+    stmt = (
+        select(col(LoginFailure.created_at))
+        .where(getattr(LoginFailure, by) == value, col(LoginFailure.created_at) > since)
+        .order_by(col(LoginFailure.created_at).desc())
+        .offset(n - 1)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def forgive_login_failures(session: AsyncSession, email_key: str) -> None:
+    """The account's failures stop counting for it; those with an address still count for that."""
+    of_account = col(LoginFailure.email_key) == email_key
+    await session.execute(delete(LoginFailure).where(of_account, col(LoginFailure.ip).is_(None)))
+    await session.execute(update(LoginFailure).where(of_account).values(email_key=None))
+
+
+async def prune_login_failures(session: AsyncSession, before: datetime) -> None:
+    """Failures older than the throttle window count for nothing any more."""
+    await session.execute(delete(LoginFailure).where(col(LoginFailure.created_at) <= before))
 
 
 def pats_of(member_id: int) -> Select[Any]:
@@ -251,6 +283,16 @@ async def hub_membership(session: AsyncSession, hub_id: int, member_id: int) -> 
 
 def hub_memberships_of(hub_id: int, state: str) -> Select[Any]:
     return select(HubMembership).where(col(HubMembership.hub_id) == hub_id, col(HubMembership.state) == state)
+
+
+async def hub_ids_with_role(session: AsyncSession, member_id: int, roles: Sequence[str]) -> list[int]:
+    """Hubs where the member is active in one of these roles."""
+    stmt = select(col(HubMembership.hub_id)).where(
+        col(HubMembership.member_id) == member_id,
+        col(HubMembership.state) == "active",
+        col(HubMembership.role).in_(roles),
+    )
+    return sorted((await session.execute(stmt)).scalars())
 
 
 async def count_hub_admins(session: AsyncSession, hub_id: int) -> int:
@@ -411,11 +453,11 @@ SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 
 def searchable_member() -> ColumnElement[bool]:
-    """Members who may be found: not erased. (Erasure renames the handle to "deleted-…" and,
-    once the column exists, stamps `erased_at`.)"""
-    condition = ~col(Member.handle).startswith("deleted-")
-    erased_at = getattr(Member, "erased_at", None)
-    return condition if erased_at is None else and_(condition, erased_at.is_(None))
+    """Members who may be found: neither erased nor banned. (Erasure renames the handle to
+    "deleted-…" and stamps `erased_at`.)"""
+    return and_(
+        ~col(Member.handle).startswith("deleted-"), col(Member.erased_at).is_(None), col(Member.banned_at).is_(None)
+    )
 
 
 def _by_ids_or_after(stmt: SelectT, id_col: Any, ids: Sequence[int] | None, after: int, limit: int) -> SelectT:

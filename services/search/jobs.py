@@ -17,7 +17,10 @@ log = structlog.get_logger("hubben.search.jobs")
 # topic → the document it changes, named by its type and the payload's id field.
 DOCUMENT_TOPICS = {
     # An erased member's document is gone at its owner; what they wrote follows as deletions.
-    **{f"member.{a}": DocType.member for a in ("created", "updated", "suspended", "unsuspended", "erased")},
+    **{
+        f"member.{a}": DocType.member
+        for a in ("created", "updated", "suspended", "unsuspended", "banned", "unbanned", "erased")
+    },
     **{f"organisation.{a}": DocType.organisation for a in ("created", "updated", "verified", "unverified")},
     **{f"hub.{a}": DocType.hub for a in ("created", "updated")},
     **{f"post.{a}": DocType.post for a in ("created", "updated", "deleted", "hidden", "restored")},

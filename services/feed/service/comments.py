@@ -122,13 +122,31 @@ async def delete_comment(session: AsyncSession, graph: GraphClient, actor: Princ
     return comment
 
 
-async def soft_delete(session: AsyncSession, comment: Comment) -> None:
-    """Blank a live comment (its replies stay readable) and count it off its post or event."""
+async def soft_delete(session: AsyncSession, comment: Comment, *, by_moderation: bool = False) -> None:
+    """Blank a live comment (its replies stay readable) and count it off its post or event
+    (a hidden one was counted off when it was hidden). `by_moderation`: moderators removed
+    it (said so in the event)."""
     comment.deleted_at = utcnow()
-    target: Post | Event | None = await session.get(_MODELS[comment.target_type], comment.target_id)
+    if comment.hidden_at is None:
+        await count_comment(session, comment, -1, replies=False)
+    payload: dict[str, object] = {"comment_id": comment.id}
+    if by_moderation:
+        payload["by_moderation"] = True
+    record_event(session, "comment.deleted", payload)
+
+
+async def count_comment(session: AsyncSession, comment: Comment, delta: int, *, replies: bool) -> None:
+    """Count a comment onto (+1) or off (-1) its post's or event's comments, and with
+    `replies` its parent's replies: the counts follow what readers are shown."""
+    target: Post | Event | None = await session.get(
+        _MODELS[comment.target_type], comment.target_id, with_for_update=True
+    )
     if target is not None:
-        target.comments_count = max(0, target.comments_count - 1)
-    record_event(session, "comment.deleted", {"comment_id": comment.id})
+        target.comments_count = max(0, target.comments_count + delta)
+    if replies and comment.parent_id is not None:
+        parent = await session.get(Comment, comment.parent_id, with_for_update=True)
+        if parent is not None:
+            parent.replies_count = max(0, parent.replies_count + delta)
 
 
 async def _reaction_target(

@@ -27,7 +27,7 @@ def require_member_id(actor: Principal) -> int:
 
 
 async def require_writer(graph: GraphClient, actor: Principal) -> gc.MemberOut:
-    """Signed in, holding the write scope, and not suspended (the graph service is asked)."""
+    """Signed in, holding the write scope, neither banned nor suspended (the graph service is asked)."""
     member_id = require_member_id(actor)
     if "write" not in actor.scopes:
         raise Forbidden("this token lacks the 'write' scope")
@@ -35,6 +35,8 @@ async def require_writer(graph: GraphClient, actor: Principal) -> gc.MemberOut:
     if not found or found[0].erased_at is not None:
         raise Unauthenticated("this account no longer exists")
     member = found[0]
+    if member.banned:
+        raise Forbidden("this account is banned")
     if member.suspended_until is not None and member.suspended_until > utcnow():
         raise Forbidden("suspended members can read but not write")
     return member

@@ -67,12 +67,12 @@ async def create_event(session: AsyncSession, graph: GraphClient, actor: Princip
             hub_rank=event.id,
         )
     )
-    record_event(session, "event.created", _payload(event))
+    record_event(session, "event.created", event_payload(event))
     await session.flush()
     return event
 
 
-def _payload(event: Event) -> dict[str, object]:
+def event_payload(event: Event) -> dict[str, object]:
     return {
         "event_id": event.id,
         "created_by": event.created_by,
@@ -140,7 +140,7 @@ async def update_event(
     event.sequence += 1
     event.updated_at = utcnow()
     await _promote(session, event)
-    record_event(session, "event.updated", {**_payload(event), "fields": sorted(changes)})
+    record_event(session, "event.updated", {**event_payload(event), "fields": sorted(changes)})
     await session.flush()
     return event
 
@@ -154,7 +154,7 @@ async def cancel_event(session: AsyncSession, graph: GraphClient, actor: Princip
     event.status = "cancelled"
     event.sequence += 1
     event.updated_at = utcnow()
-    record_event(session, "event.cancelled", _payload(event))
+    record_event(session, "event.cancelled", event_payload(event))
     await session.flush()
     return event
 
@@ -238,17 +238,19 @@ async def require_organiser_view(session: AsyncSession, graph: GraphClient, acto
     return event
 
 
-# --- removal, when the organiser's account is erased (services/feed/service/erasure.py) ---------
+# --- removal: the organiser's account is erased (service/erasure.py), or moderators remove it ---
 
 
-async def remove_event(session: AsyncSession, event: Event) -> None:
+async def remove_event(session: AsyncSession, event: Event, *, by_moderation: bool = False) -> None:
     """Take an event away for good: cancelled (a calendar that holds it learns so by its
-    sequence) and soft-deleted; its `event.deleted` takes it out of timelines."""
+    sequence) and soft-deleted; its `event.deleted` takes it out of timelines.
+    `by_moderation`: moderators removed it (said so in the event)."""
     event.status = "cancelled"
     event.sequence += 1
     event.updated_at = event.deleted_at = utcnow()
     await repo.set_entry(session, event.id, live=False)
-    record_event(session, "event.deleted", _payload(event))
+    moderated: dict[str, object] = {"by_moderation": True} if by_moderation else {}
+    record_event(session, "event.deleted", {**event_payload(event), **moderated})
 
 
 async def withdraw_rsvp(session: AsyncSession, event: Event, row: Rsvp) -> None:

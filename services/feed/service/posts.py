@@ -71,12 +71,12 @@ async def create_post(session: AsyncSession, graph: GraphClient, actor: Principa
         )
     )
     await repo.replace_tags(session, post.id, tags)
-    record_event(session, "post.created", _event_payload(post))
+    record_event(session, "post.created", event_payload(post))
     await session.flush()
     return post
 
 
-def _event_payload(post: Post) -> dict[str, object]:
+def event_payload(post: Post) -> dict[str, object]:
     return {
         "post_id": post.id,
         "author_id": post.author_id,
@@ -121,7 +121,7 @@ async def update_post(
         post.language = Language(changes["language"]).value
     post.edited_at = utcnow()
     await repo.set_entry(session, post.id, kind=post.kind)
-    record_event(session, "post.updated", _event_payload(post))
+    record_event(session, "post.updated", event_payload(post))
     await session.flush()
     return post
 
@@ -142,12 +142,14 @@ async def delete_post(session: AsyncSession, graph: GraphClient, actor: Principa
     return post
 
 
-async def soft_delete(session: AsyncSession, post: Post) -> None:
-    """Take a live post out of every feed (its `post.deleted` takes it out of timelines)."""
+async def soft_delete(session: AsyncSession, post: Post, *, by_moderation: bool = False) -> None:
+    """Take a live post out of every feed (its `post.deleted` takes it out of timelines).
+    `by_moderation`: moderators removed it (said so in the event)."""
     post.deleted_at = utcnow()
     post.pinned_at = None
     await repo.set_entry(session, post.id, live=False, hub_rank=post.id)
-    record_event(session, "post.deleted", _event_payload(post))
+    moderated: dict[str, object] = {"by_moderation": True} if by_moderation else {}
+    record_event(session, "post.deleted", {**event_payload(post), **moderated})
 
 
 def _hub_relation_input(hub_id: int) -> gc.RelationsIn:

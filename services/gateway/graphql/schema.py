@@ -26,6 +26,9 @@ from services.gateway.graphql.identity.mutations import IdentityMutation
 from services.gateway.graphql.members.mutations import MemberMutation
 from services.gateway.graphql.members.queries import MemberQuery
 from services.gateway.graphql.members.types import Member, PersonalAccessToken
+from services.gateway.graphql.moderation.mutations import ModerationMutation
+from services.gateway.graphql.moderation.queries import ModerationQuery
+from services.gateway.graphql.moderation.types import AuditEntry, ModerationCase, ModerationDecision, Report
 from services.gateway.graphql.notifications.mutations import NotificationMutation
 from services.gateway.graphql.notifications.queries import NotificationQuery
 from services.gateway.graphql.notifications.subscriptions import NotificationSubscription
@@ -37,7 +40,8 @@ from services.gateway.graphql.search.queries import SearchQuery
 from shared.errors import DomainError
 
 Query = merge_types(
-    "Query", (MemberQuery, OrganisationQuery, HubQuery, FeedQuery, NotificationQuery, SearchQuery, AdminQuery)
+    "Query",
+    (MemberQuery, OrganisationQuery, HubQuery, FeedQuery, NotificationQuery, SearchQuery, ModerationQuery, AdminQuery),
 )
 Mutation = merge_types(
     "Mutation",
@@ -48,6 +52,7 @@ Mutation = merge_types(
         HubMutation,
         FeedMutation,
         NotificationMutation,
+        ModerationMutation,
         AdminMutation,
     ),
 )
@@ -106,6 +111,10 @@ def build_schema() -> strawberry.Schema:
             Event,
             Comment,
             Notification,
+            ModerationCase,
+            ModerationDecision,
+            Report,
+            AuditEntry,
         ],
         extensions=[
             ParserCache,

@@ -28,10 +28,13 @@ async def require_account(session: object, actor: Principal) -> Member:
 
 
 async def require_writer(session: object, actor: Principal) -> Member:
-    """The acting member, if they may write: signed in, with the write scope, not suspended."""
+    """The acting member, if they may write: signed in, with the write scope, not suspended
+    or banned."""
     require_member_id(actor)
     require_scope(actor, "write")
     member = await require_account(session, actor)
+    if member.banned:
+        raise Forbidden("banned members cannot write")
     if is_suspended(member):
         raise Forbidden("suspended members can read but not write")
     return member
@@ -46,6 +49,25 @@ def require_moderator(actor: Principal) -> None:
     if not actor.is_moderator:
         raise Forbidden("only platform moderators may do this")
     require_scope(actor, "moderate")
+
+
+MODERATION_SERVICE = "moderation"
+
+
+def is_moderation_service(actor: Principal) -> bool:
+    """The moderation service, acting for the moderator in `actor.member_id`: it has already
+    decided that this moderator may take the action (platform or hub moderator)."""
+    return actor.service == MODERATION_SERVICE
+
+
+def is_platform_moderator(actor: Principal) -> bool:
+    return actor.member_id is not None and actor.is_moderator and "moderate" in actor.scopes
+
+
+def require_moderation(actor: Principal) -> None:
+    """A platform moderator holding the moderate scope, or the moderation service."""
+    if not is_moderation_service(actor):
+        require_moderator(actor)
 
 
 async def get_member(session: object, member_id: int, *, erased: bool = False) -> Member:

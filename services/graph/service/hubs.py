@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.graph import contracts as c
 from services.graph import repository as repo
 from services.graph.models import Hub, HubMembership, Member
-from services.graph.service.common import get_member, require_writer
+from services.graph.service.common import get_member, is_moderation_service, is_platform_moderator, require_writer
 from services.graph.service.organisations import MANAGERS, get_organisation, role_of
 from shared.auth import Principal
 from shared.database import utcnow
@@ -165,7 +165,15 @@ async def decide_request(
 
 
 async def set_role(session: AsyncSession, actor: Principal, hub_id: int, data: c.HubRoleIn) -> HubMembership:
-    _, hub = await _require_hub_role(session, actor, hub_id, ("admin",))
+    """Hub admins (and the owning organisation's managers) set roles; so does the moderation
+    service, through which platform moderators appoint and remove hub moderators (audited)."""
+    if is_moderation_service(actor):
+        found = await session.get(Hub, hub_id)
+        if found is None:
+            raise NotFound("no such hub", field="hubId")
+        hub = found
+    else:
+        _, hub = await _require_hub_role(session, actor, hub_id, ("admin",))
     row = await repo.hub_membership(session, hub.id, data.member_id)
     if row is None or row.state != "active":
         raise NotFound("that member is not in this hub", field="memberId")
@@ -175,7 +183,7 @@ async def set_role(session: AsyncSession, actor: Principal, hub_id: int, data: c
     record_event(
         session,
         "hub.role_changed",
-        {"hub_id": hub.id, "member_id": row.member_id, "role": row.role},
+        {"hub_id": hub.id, "member_id": row.member_id, "role": row.role, "by": actor.member_id},
     )
     await session.flush()
     return row
@@ -204,3 +212,11 @@ async def require_staff_view(session: AsyncSession, actor: Principal, hub_id: in
     if await role_of(session, hub.organisation_id, actor.member_id) in MANAGERS:
         return hub
     raise Forbidden("hub staff only")
+
+
+async def staffed_hubs(session: AsyncSession, actor: Principal, member_id: int) -> list[int]:
+    """Ids of the hubs where the member is active staff (admin or moderator): what they may
+    moderate. Shown to the member, platform moderators and the moderation service."""
+    if actor.member_id != member_id and not (is_platform_moderator(actor) or is_moderation_service(actor)):
+        raise Forbidden("only the member and moderators may see where a member is hub staff")
+    return await repo.hub_ids_with_role(session, member_id, HUB_STAFF)

@@ -1,11 +1,14 @@
-"""Sign-up, log-in, sessions (rotating refresh tokens), email verification, password
-reset and change, personal access tokens."""
+"""Sign-up, log-in (throttled), sessions (rotating refresh tokens), email verification,
+password reset and change, personal access tokens."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import hashlib
+import math
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +18,7 @@ from services.graph import contracts as c
 from services.graph import repository as repo
 from services.graph.models import (
     Credential,
+    LoginFailure,
     Member,
     OneTimeToken,
     PersonalAccessToken,
@@ -23,7 +27,7 @@ from services.graph.models import (
 from services.graph.service.common import get_member, require_account, require_member_id, require_scope
 from shared.auth import PAT_PREFIX, REFRESH_PREFIX, Principal, TokenCodec, hash_secret, new_secret
 from shared.database import utcnow
-from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
 from shared.ids import new_id
 from shared.outbox import record_event
 from shared.settings import Settings, get_settings
@@ -145,8 +149,6 @@ async def _start_session(
     )
     await session.flush()
     access, exp = codec.issue_access_token(member.id, roles_of(member))
-    from datetime import UTC, datetime
-
     return c.SessionOut(
         access_token=access,
         access_token_expires_at=datetime.fromtimestamp(exp, UTC),
@@ -161,16 +163,61 @@ async def sign_up(session: AsyncSession, codec: TokenCodec, settings: Settings, 
     return await _start_session(session, codec, settings, member)
 
 
+def _email_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+async def _refuse_if_throttled(session: AsyncSession, settings: Settings, email_key: str, ip: str | None) -> None:
+    """Too many recent failures for this account, or from this address: refused without
+    looking at the password, until enough of them have aged out of the window. Unknown
+    emails are throttled alike, so a refusal says nothing about whether an account exists."""
+    now = utcnow()
+    window = timedelta(seconds=settings.login_throttle_window_seconds)
+    limits: list[tuple[Literal["email_key", "ip"], str, int]] = [
+        ("email_key", email_key, settings.login_max_failures_per_account)
+    ]
+    if ip:
+        limits.append(("ip", ip, settings.login_max_failures_per_ip))
+    # Each limit reached lifts when its oldest counted failure leaves the window.
+    lifts: list[datetime] = []
+    for by, value, limit in limits:
+        reached_at = await repo.nth_newest_login_failure(session, by, value, since=now - window, n=limit)
+        if reached_at is not None:
+            lifts.append(reached_at + window)
+    if lifts:
+        seconds = max(1, math.ceil((max(lifts) - now).total_seconds()))
+        # keep_changes: a refusal must never undo what this unit of work recorded.
+        raise RateLimited(
+            f"too many failed log-ins; try again in {seconds} seconds", retry_after=seconds, keep_changes=True
+        )
+
+
+async def _record_failure(session: AsyncSession, settings: Settings, email_key: str, ip: str | None) -> None:
+    now = utcnow()
+    await repo.prune_login_failures(session, now - timedelta(seconds=settings.login_throttle_window_seconds))
+    session.add(LoginFailure(email_key=email_key, ip=ip, created_at=now))
+    await session.flush()
+
+
 async def log_in(session: AsyncSession, codec: TokenCodec, settings: Settings, data: c.LogInIn) -> c.SessionOut:
-    credential = await repo.credential_by_email(session, data.email.strip().lower())
-    if credential is None:
-        await _password_matches(_hasher()[1], data.password)
-        raise Unauthenticated("wrong email or password")
-    if not await _password_matches(credential.password_hash, data.password):
-        raise Unauthenticated("wrong email or password")
+    email = data.email.strip().lower()
+    email_key = _email_key(email)
+    await _refuse_if_throttled(session, settings, email_key, data.client_ip)
+    credential = await repo.credential_by_email(session, email)
+    # An unknown email is checked against a dummy hash: the answer takes as long either way.
+    matches = await _password_matches(credential.password_hash if credential else _hasher()[1], data.password)
+    if credential is None or not matches:
+        await _record_failure(session, settings, email_key, data.client_ip)
+        # keep_changes: the refusal is answered with an error, and the failure must outlive it.
+        raise Unauthenticated("wrong email or password", keep_changes=True)
+    member = await get_member(session, credential.member_id)
+    # Only after the password: a stranger guessing cannot learn that an account is banned.
+    if member.banned:
+        raise Forbidden("this account is banned")
+    # The account's failures are forgiven; the address's stay (it may be guessing at others).
+    await repo.forgive_login_failures(session, email_key)
     if _hasher()[0].check_needs_rehash(credential.password_hash):
         credential.password_hash = await hash_password(data.password)
-    member = await get_member(session, credential.member_id)
     return await _start_session(session, codec, settings, member)
 
 
@@ -188,8 +235,10 @@ async def refresh(session: AsyncSession, codec: TokenCodec, settings: Settings, 
             {"member_id": row.member_id, "family_id": row.family_id},
         )
         raise Unauthenticated("refresh token reuse detected; the session was ended", keep_changes=True)
-    row.used_at = now
     member = await get_member(session, row.member_id)
+    if member.banned:  # a ban revokes every refresh token; this guards any issued since
+        raise Unauthenticated("this account is banned")
+    row.used_at = now
     return await _start_session(session, codec, settings, member, family_id=row.family_id)
 
 
@@ -278,6 +327,8 @@ async def create_personal_access_token(
     if actor.token_kind != "jwt":
         raise Forbidden("create access tokens from a signed-in session")
     member = await require_account(session, actor)
+    if member.banned:  # an access token outlives the ban by up to its lifetime
+        raise Forbidden("this account is banned")
     if "moderate" in data.scopes and member.platform_role == "member":
         raise BadUserInput("only moderators and admins may hold the moderate scope", field="scopes")
     token = new_secret(PAT_PREFIX)
@@ -313,6 +364,8 @@ async def resolve_personal_access_token(session: AsyncSession, data: c.TokenIn) 
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         raise Unauthenticated("invalid or revoked access token")
     member = await get_member(session, row.member_id)
+    if member.banned:
+        raise Unauthenticated("this account is banned")
     # Write the last use at most once a minute: this runs on every API request.
     if row.last_used_at is None or (now - row.last_used_at) > timedelta(minutes=1):
         row.last_used_at = now

@@ -1,4 +1,4 @@
-"""Profiles, and the platform-level role and suspension of members."""
+"""Profiles, and the platform-level role, suspension and ban of members."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.graph import contracts as c
 from services.graph import repository as repo
 from services.graph.models import Member
-from services.graph.service.common import get_member, require_moderator, require_writer
+from services.graph.service.common import get_member, require_moderation, require_moderator, require_writer
 from shared.auth import Principal
 from shared.database import utcnow
 from shared.errors import BadUserInput, Forbidden, NotFound
@@ -69,7 +69,7 @@ async def update_profile(session: AsyncSession, actor: Principal, data: c.Profil
 
 
 async def set_suspension(session: AsyncSession, actor: Principal, data: c.SuspensionIn) -> Member:
-    require_moderator(actor)
+    require_moderation(actor)
     member = await get_member(session, data.member_id)
     if member.platform_role == "admin" and not actor.is_admin:
         raise Forbidden("only admins may suspend an admin")
@@ -100,5 +100,32 @@ async def set_platform_role(session: AsyncSession, actor: Principal, data: c.Pla
     member.platform_role = data.role.value
     member.updated_at = utcnow()
     record_event(session, "member.role_changed", {"member_id": member.id, "role": member.platform_role})
+    await session.flush()
+    return member
+
+
+async def set_banned(session: AsyncSession, actor: Principal, member_id: int, banned: bool) -> Member:
+    """Ban (or lift the ban on) a member: a banned member cannot log in or write, and every
+    session and access token they hold is revoked (lifting the ban gives none back: they
+    log in again). Asking for the state the member is already in changes nothing."""
+    require_moderation(actor)
+    member = await get_member(session, member_id)
+    if member.platform_role == "admin" and not actor.is_admin:
+        raise Forbidden("only admins may ban an admin")
+    if banned and member.id == actor.member_id:
+        raise BadUserInput("you cannot ban yourself", field="memberId")
+    if member.banned == banned:
+        return member
+    now = utcnow()
+    member.banned_at = now if banned else None
+    member.updated_at = now
+    if banned:
+        await repo.revoke_member_refresh_tokens(session, member.id, now)
+        await repo.revoke_member_pats(session, member.id, now)
+    record_event(
+        session,
+        "member.banned" if banned else "member.unbanned",
+        {"member_id": member.id, "by": actor.member_id},
+    )
     await session.flush()
     return member

@@ -10,7 +10,7 @@ from services.graph.models import Member, Organisation, OrganisationInvitation, 
 from services.graph.service.common import (
     get_member,
     require_member_id,
-    require_moderator,
+    require_moderation,
     require_writer,
 )
 from shared.auth import Principal
@@ -96,7 +96,7 @@ async def update_organisation(
 
 
 async def set_verified(session: AsyncSession, actor: Principal, org_id: int, verified: bool) -> Organisation:
-    require_moderator(actor)
+    require_moderation(actor)
     org = await get_organisation(session, org_id)
     org.verified = verified
     org.updated_at = utcnow()

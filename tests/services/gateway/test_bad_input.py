@@ -133,6 +133,10 @@ async def build_world(api: Api) -> World:
     )
 
 
+def in_days(days: int) -> str:
+    return (datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)).isoformat()
+
+
 def event_times(days: int = 7) -> dict[str, str]:
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
     return {"startsAt": starts.isoformat(), "endsAt": (starts + timedelta(hours=2)).isoformat()}
@@ -149,9 +153,14 @@ async def snapshot(api: Api) -> dict[str, list[str]]:
 
     from services.feed.models import TABLES as FEED_TABLES
     from services.graph.models import TABLES as GRAPH_TABLES
+    from services.moderation.models import TABLES as MODERATION_TABLES
 
     out = {}
-    sessions = (("graph", GRAPH_TABLES, await api.graph_session()), ("feed", FEED_TABLES, feed_session(api)))
+    sessions = (
+        ("graph", GRAPH_TABLES, await api.graph_session()),
+        ("feed", FEED_TABLES, feed_session(api)),
+        ("moderation", MODERATION_TABLES, api.app.state.moderation_app.state.sessionmaker()),
+    )
     for service, tables, session in sessions:
         async with session as db:
             for model in tables:
@@ -230,7 +239,9 @@ SPECS: dict[str, Spec] = {
     "muteMember": Spec("member", lambda w: {"memberId": w.outsider.id}, {"memberId": "Member"}),
     "unmuteMember": Spec("member", lambda w: {"memberId": w.outsider.id}, {"memberId": "Member"}),
     "suspendMember": Spec(
-        "moderator", lambda w: {"memberId": w.outsider.id, "until": "2099-01-01T00:00:00+00:00"}, {"memberId": "Member"}
+        "moderator",
+        lambda w: {"memberId": w.outsider.id, "until": in_days(30), "reason": "Spam"},
+        {"memberId": "Member"},
     ),
     "setPlatformRole": Spec(
         "admin", lambda w: {"memberId": w.outsider.id, "role": "MODERATOR"}, {"memberId": "Member"}
@@ -264,7 +275,9 @@ SPECS: dict[str, Spec] = {
         {"id": "Organisation"},
     ),
     "setOrganisationVerified": Spec(
-        "moderator", lambda w: {"organisationId": w.org, "verified": True}, {"organisationId": "Organisation"}
+        "moderator",
+        lambda w: {"organisationId": w.org, "verified": True, "reason": "Checked"},
+        {"organisationId": "Organisation"},
     ),
     "setOrganisationRole": Spec(
         "owner",
@@ -412,6 +425,51 @@ SPECS: dict[str, Spec] = {
     "setNotificationPreference": Spec("member", lambda w: {"kind": "REACTION", "inApp": False, "email": "OFF"}, {}),
     "setBell": Spec("member", lambda w: {"targetId": w.hub, "on": True}, {"targetId": "Hub"}),
     "replayFailedJob": Spec("admin", lambda w: {"id": to_global_id("FeedFailedJob", 1)}, {"id": "FeedFailedJob"}),
+    "reportContent": Spec(
+        "outsider", lambda w: {"targetId": w.post, "reason": "SPAM", "note": "Reklam"}, {"targetId": "Post"}
+    ),
+    # Well-formed ids of no case: only refusals are tested here (tests/services/moderation
+    # works real cases).
+    "claimCase": Spec(
+        "moderator",
+        lambda w: {"caseId": to_global_id("ModerationCase", 1), "release": False},
+        {"caseId": "ModerationCase"},
+    ),
+    "decideCase": Spec(
+        "moderator",
+        lambda w: {
+            "caseId": to_global_id("ModerationCase", 1),
+            "action": "SUSPEND",
+            "reason": "Spam",
+            "suspendUntil": in_days(30),
+        },
+        {"caseId": "ModerationCase"},
+    ),
+    "appealDecision": Spec(
+        "member",
+        lambda w: {"caseId": to_global_id("ModerationCase", 1), "statement": "It was satire"},
+        {"caseId": "ModerationCase"},
+    ),
+    "moderateMember": Spec(
+        "moderator",
+        lambda w: {
+            "memberId": w.outsider.id,
+            "action": "SUSPEND",
+            "reason": "Spam",
+            "suspendUntil": in_days(30),
+        },
+        {"memberId": "Member"},
+    ),
+    "moderateOrganisation": Spec(
+        "moderator",
+        lambda w: {"organisationId": w.org, "action": "VERIFY_ORGANISATION", "reason": "Checked"},
+        {"organisationId": "Organisation"},
+    ),
+    "appointHubModerator": Spec(
+        "moderator",
+        lambda w: {"hubId": w.hub, "memberId": w.member.id, "reason": "Trusted", "remove": False},
+        {"hubId": "Hub", "memberId": "Member"},
+    ),
 }
 
 # The longest value each string field takes; one more character must be refused.
@@ -443,6 +501,9 @@ STRING_LIMITS = {
     "timeZone": 64,
     "location": 300,
     "onlineUrl": 500,
+    "reason": 1000,
+    "note": 1000,
+    "statement": 2000,
 }
 # Where one mutation takes a longer value than the field's name does elsewhere.
 STRING_LIMIT_OVERRIDES = {
@@ -525,6 +586,7 @@ def wrong_type_id(w: World, expected: str) -> str:
         "Comment": w.post,
         "Notification": w.post,
         "FeedFailedJob": w.post,
+        "ModerationCase": w.post,
     }[expected]
 
 

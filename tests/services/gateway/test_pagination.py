@@ -736,6 +736,75 @@ async def query_failed_jobs(api: Api) -> tuple[Walk, list[str]]:
     return walk, [f"feed.test_{i}" for i in reversed(range(N))]
 
 
+REPORT = """mutation($t: ID!) { reportContent(input: {targetId: $t, reason: SPAM}) { userErrors { message } } }"""
+WARN = """mutation($m: ID!, $r: String!) { moderateMember(input: {memberId: $m, action: WARN, reason: $r}) {
+  userErrors { message } } }"""
+
+
+async def reported_posts(api: Api) -> tuple[Session, list[str]]:
+    author, reporter = await members(api, 2)
+    posts = [await post(author) for _ in range(N)]
+    for p in posts:
+        await reporter.ok(REPORT, {"t": p})
+    return await api.make_admin("moderator"), posts
+
+
+async def query_moderation_cases(api: Api) -> tuple[Walk, list[str]]:
+    moderator, posts = await reported_posts(api)
+    template = "query({vars}) {{ moderationCases({args}) {selection} }}"
+    # Without a status filter: newest first.
+    return Walk(moderator, template, ("moderationCases",), "id targetId", by("targetId")), list(reversed(posts))
+
+
+async def query_open_moderation_cases(api: Api) -> tuple[Walk, list[str]]:
+    moderator, posts = await reported_posts(api)
+    template = "query({vars}) {{ moderationCases(filter: {{status: OPEN}}, {args}) {selection} }}"
+    # The open queue is worked oldest first.
+    return Walk(moderator, template, ("moderationCases",), "id targetId", by("targetId")), posts
+
+
+async def moderation_case_reports(api: Api) -> tuple[Walk, list[str]]:
+    # A member reported (content would be hidden after a few reports, out of the others' sight).
+    reported, *reporters = await members(api, N + 1)
+    for reporter in reporters:
+        await reporter.ok(REPORT, {"t": reported.id})
+    moderator = await api.make_admin("moderator")
+    cases = await moderator.ok("{ moderationCases(first: 1) { nodes { id } } }")
+    template = "query($id: ID!, {vars}) {{ moderationCase(id: $id) {{ reports({args}) {selection} }} }}"
+    walk = Walk(
+        moderator,
+        template,
+        ("moderationCase", "reports"),
+        "id reporter { handle }",
+        by("reporter", "handle"),
+        {"id": cases["moderationCases"]["nodes"][0]["id"]},
+    )
+    return walk, [r.handle for r in reporters]  # oldest first
+
+
+async def warned(api: Api) -> tuple[Session, Session, list[str]]:
+    moderator = await api.make_admin("moderator")
+    member = await api.sign_up()
+    reasons = [f"warning {i}" for i in range(N)]
+    for reason in reasons:
+        await moderator.ok(WARN, {"m": member.id, "r": reason})
+    return moderator, member, list(reversed(reasons))  # newest first
+
+
+async def moderation_history_decisions(api: Api) -> tuple[Walk, list[str]]:
+    moderator, member, expected = await warned(api)
+    template = "query($m: ID!, {vars}) {{ moderationHistory(memberId: $m) {{ decisions({args}) {selection} }} }}"
+    path = ("moderationHistory", "decisions")
+    return Walk(moderator, template, path, "id reason", by("reason"), {"m": member.id}), expected
+
+
+async def query_audit_log(api: Api) -> tuple[Walk, list[str]]:
+    moderator, _, expected = await warned(api)
+    # The audit log outlives the tests' emptied tables: this moderator's entries are this test's.
+    template = "query($a: ID!, {vars}) {{ auditLog(filter: {{actorId: $a}}, {args}) {selection} }}"
+    return Walk(moderator, template, ("auditLog",), "id reason", by("reason"), {"a": moderator.id}), expected
+
+
 CASES: dict[str, Case] = {
     "Member.followers": member_followers,
     "Member.followingMembers": member_following_members,
@@ -773,6 +842,11 @@ CASES: dict[str, Case] = {
     "Event.rsvps(WAITLISTED)": event_waitlist,
     "Query.notifications": query_notifications,
     "Query.failedJobs": query_failed_jobs,
+    "Query.moderationCases": query_moderation_cases,
+    "Query.moderationCases(OPEN)": query_open_moderation_cases,
+    "ModerationCase.reports": moderation_case_reports,
+    "ModerationHistory.decisions": moderation_history_decisions,
+    "Query.auditLog": query_audit_log,
 }
 
 

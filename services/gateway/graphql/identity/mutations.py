@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import strawberry
+from starlette.requests import HTTPConnection
 
 from services.gateway.context import Info
 from services.gateway.graphql.base import UserError, attempt, decode_id, input_dict
@@ -89,6 +92,24 @@ class RevokePersonalAccessTokenPayload:
     user_errors: list[UserError]
 
 
+# Callers in this host: the admin panel in this process (or a proxy beside it) says whom it
+# forwards in X-Forwarded-For. From anywhere else that header is the client's to invent.
+LOCAL_CALLERS = {"127.0.0.1", "::1", "testclient"}
+
+
+def client_ip(request: HTTPConnection) -> str | None:
+    """The address a log-in comes from, for the per-address throttle: the socket's peer, or
+    for a local caller the first address of X-Forwarded-For (when it is an address)."""
+    peer = request.client.host if request.client else None
+    if peer is None or peer in LOCAL_CALLERS:
+        first = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(first))
+        except ValueError:
+            pass
+    return peer[:64] if peer else None
+
+
 def _none_to_unset(data: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in data.items() if v is not None}
 
@@ -109,7 +130,10 @@ class IdentityMutation:
     @strawberry.mutation
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
         ctx = info.context
-        session, errors = await attempt(lambda: ctx.graph.log_in(ctx.viewer, input_dict(input)))  # type: ignore[arg-type]
+        # A refusal for too many failures is a GraphQL error (code RATE_LIMITED), as a wrong
+        # password is one (UNAUTHENTICATED): neither is the user's input to fix.
+        data = {**input_dict(input), "client_ip": client_ip(ctx.request)}
+        session, errors = await attempt(lambda: ctx.graph.log_in(ctx.viewer, data))  # type: ignore[arg-type]
         return AuthPayload(session=AuthSession.from_out(session) if session else None, user_errors=errors)
 
     @strawberry.mutation(description="Trade a refresh token for a new session; the old refresh token stops working.")

@@ -9,8 +9,10 @@ import strawberry
 from services.gateway.context import Info
 from services.gateway.graphql.base import UserError, attempt, decode_id, input_dict
 from services.gateway.graphql.members.types import FollowTargetType, Language, Member, PlatformRole
+from services.gateway.graphql.moderation.mutations import moderation_input
 from services.graph import contracts as gc
-from shared.errors import BadUserInput
+from services.moderation import contracts as mc
+from shared.errors import BadUserInput, DomainError
 
 TARGET_TYPES = {"member": "Member", "organisation": "Organisation", "hub": "Hub"}
 
@@ -48,6 +50,7 @@ class MemberInput:
 class SuspendMemberInput:
     member_id: strawberry.ID
     until: datetime | None = strawberry.field(default=None, description="Null lifts the suspension.")
+    reason: str | None = strawberry.field(default=None, description="Why: the member and the audit log see it.")
 
 
 @strawberry.input
@@ -149,12 +152,32 @@ class MemberMutation:
     async def unmute_member(self, info: Info, input: MemberInput) -> MemberPayload:
         return await _relation_change(info, input, "unmute")
 
-    @strawberry.mutation(description="Moderators: suspend a member until a time (they can read, not write).")
+    @strawberry.mutation(
+        description="Moderators: suspend a member until a time (they can read, not write), or lift it. "
+        "Recorded in the audit log like moderateMember.",
+        deprecation_reason="Use moderateMember with SUSPEND or UNSUSPEND, which takes the reason it records.",
+    )
     async def suspend_member(self, info: Info, input: SuspendMemberInput) -> MemberPayload:
         ctx = info.context
-        return await _member_payload(
-            lambda: ctx.graph.set_suspension(ctx.viewer, input_dict(input, {"member_id": "Member"}))
-        )
+
+        async def work() -> gc.MemberOut:
+            member_id = decode_id(input.member_id, "Member", "memberId")
+            action = mc.Action.suspend if input.until is not None else mc.Action.unsuspend
+            data = moderation_input(
+                lambda: mc.DecisionIn(
+                    action=action, reason=input.reason or "No reason given", suspend_until=input.until
+                ),
+                {"suspendUntil": "until"},
+            )
+            try:
+                await ctx.moderation.moderate_member(ctx.viewer, member_id, data)
+            except DomainError as exc:
+                if exc.field == "suspendUntil":
+                    exc.field = "until"
+                raise
+            return (await ctx.graph.members(ctx.viewer, [member_id]))[0]
+
+        return await _member_payload(work)
 
     @strawberry.mutation(description="Admins: make a member a moderator or admin, or a plain member again.")
     async def set_platform_role(self, info: Info, input: SetPlatformRoleInput) -> MemberPayload:

@@ -41,6 +41,16 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
             "Comment": Comment,
         }
         return feed_types[kind].from_out(item) if item else None
+    if kind == "ModerationCase":
+        from services.gateway.graphql.moderation.types import ModerationCase
+
+        caps = await info.context.moderation.capabilities(info.context.viewer)
+        client = info.context.moderation
+        try:
+            out = await (client.case if caps.platform or caps.hub_ids else client.my_case)(info.context.viewer, raw)
+        except NotFound:
+            return None
+        return ModerationCase.from_out(out)
     if kind == "Notification":
         from services.gateway.graphql.notifications.types import Notification
 

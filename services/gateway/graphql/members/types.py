@@ -79,6 +79,7 @@ class Member(Node):
     language: Language  # type: ignore[valid-type]
     platform_role: PlatformRole  # type: ignore[valid-type]
     is_suspended: bool
+    is_banned: bool = strawberry.field(description="Banned by moderation: cannot log in or write.")
     is_deleted: bool = strawberry.field(
         description="The member erased their account: what is shown is a placeholder, nothing personal."
     )
@@ -106,6 +107,7 @@ class Member(Node):
             language=Language(m.language),
             platform_role=PlatformRole(m.platform_role),
             is_suspended=m.suspended_until is not None and m.suspended_until > utcnow(),
+            is_banned=m.banned,
             is_deleted=m.erased_at is not None,
             followers_count=m.followers_count,
             following_count=m.following_count,

@@ -7,6 +7,7 @@ import strawberry
 from services.gateway.context import Info
 from services.gateway.graphql.base import UserError, attempt, decode_id, input_dict
 from services.gateway.graphql.members.types import Member
+from services.gateway.graphql.moderation.mutations import moderation_input
 from services.gateway.graphql.organisations.types import (
     Organisation,
     OrganisationInvitation,
@@ -15,6 +16,7 @@ from services.gateway.graphql.organisations.types import (
     OrganisationRole,
 )
 from services.graph import contracts as gc
+from services.moderation import contracts as mc
 
 
 @strawberry.input
@@ -70,6 +72,7 @@ class InvitationInput:
 class SetOrganisationVerifiedInput:
     organisation_id: strawberry.ID
     verified: bool
+    reason: str | None = strawberry.field(default=None, description="Why: the audit log keeps it.")
 
 
 @strawberry.type
@@ -130,13 +133,21 @@ class OrganisationMutation:
 
         return await _org_payload(work)
 
-    @strawberry.mutation(description="Moderators: set or clear the verified badge.")
+    @strawberry.mutation(
+        description="Moderators: set or clear the verified badge (recorded in the audit log).",
+        deprecation_reason="Use moderateOrganisation, which takes the reason it records.",
+    )
     async def set_organisation_verified(self, info: Info, input: SetOrganisationVerifiedInput) -> OrganisationPayload:
         ctx = info.context
 
         async def work() -> gc.OrganisationOut:
             org_id = decode_id(input.organisation_id, "Organisation", "organisationId")
-            return await ctx.graph.set_verified(ctx.viewer, org_id, input.verified)
+            action = mc.Action.verify_organisation if input.verified else mc.Action.unverify_organisation
+            data = moderation_input(
+                lambda: mc.OrganisationDecisionIn(action=action, reason=input.reason or "No reason given")
+            )
+            await ctx.moderation.moderate_organisation(ctx.viewer, org_id, data)
+            return (await ctx.graph.organisations_by_ids(ctx.viewer, [org_id]))[0]
 
         return await _org_payload(work)
 

@@ -1,0 +1,1 @@
+"""The moderation service's domain logic (stateless; the caller commits)."""
