@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web import i18n
-from services.web.formats import parse_instant
+from services.web.formats import local_input, parse_instant
 from services.web.gql import GatewayClient, GraphQLFailure, UserErrors
 from services.web.gql import payload as mutation_payload
 from services.web.session import COOKIE, COOKIE_PATH, SessionCodec, SessionData
@@ -360,3 +360,28 @@ async def platform_admin(request: Request) -> Panel:
     if not (panel.caps and panel.caps.admin):
         raise PanelError(403, panel._("Only platform administrators may use this page."))
     return panel
+
+
+DECISION_FIELDS = {"action", "reason", "suspendUntil"}
+
+
+def decision_form(p: Panel, actions: Any, reason_hint: str) -> tuple[dict[str, str], FormErrors, dict[str, Any]]:
+    """A decision form as posted: its values (to show again), what is wrong with them, and
+    the decision for the API (action and reason, and the end of a SUSPEND)."""
+    values = {name: p.value(name) for name in DECISION_FIELDS}
+    errors = FormErrors()
+    if values["action"] not in actions:
+        errors.by_field["action"] = p._("Choose a decision.")
+    if not values["reason"]:
+        errors.by_field["reason"] = reason_hint
+    try:
+        suspend_until = local_input(values["suspendUntil"])
+    except ValueError:
+        suspend_until = None
+        errors.by_field["suspendUntil"] = p._("Give a date and time.")
+    if values["action"] == "SUSPEND" and not suspend_until and "suspendUntil" not in errors.by_field:
+        errors.by_field["suspendUntil"] = p._("A suspension needs an end.")
+    decision: dict[str, Any] = {"action": values["action"], "reason": values["reason"]}
+    if values["action"] == "SUSPEND":
+        decision["suspendUntil"] = suspend_until
+    return values, errors, decision

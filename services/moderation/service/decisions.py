@@ -25,6 +25,7 @@ from services.moderation.service.common import (
     require_access,
     require_member,
     require_platform,
+    state_of,
 )
 from services.moderation.service.reports import NOUNS
 from shared.auth import Principal
@@ -138,17 +139,17 @@ async def _content_action(sources: Sources, actor: Principal, case: Case, action
             raise BadUserInput("removed content cannot be hidden or restored", field="action")
         return state.value
     feed = sources.feed
-    if action == c.Action.hide:
-        await feed.hide_content(actor, case.target_type, case.target_id, reason)
-        return c.ContentState.hidden.value
-    if action == c.Action.remove:
-        await feed.remove_content(actor, case.target_type, case.target_id, reason)
-        return c.ContentState.removed.value
-    # Dismissing reports about auto-hidden content brings it back.
-    undo_auto_hide = action == c.Action.dismiss and case.auto_hidden and state == c.ContentState.hidden
-    if action == c.Action.restore or undo_auto_hide:
-        await feed.restore_content(actor, case.target_type, case.target_id, reason)
-        return c.ContentState.visible.value
+    calls = {
+        c.Action.hide: feed.hide_content,
+        c.Action.remove: feed.remove_content,
+        c.Action.restore: feed.restore_content,
+    }
+    if action == c.Action.dismiss and case.auto_hidden and state == c.ContentState.hidden:
+        action = c.Action.restore  # dismissing the reports about auto-hidden content brings it back
+    if action in calls:
+        # The state comes back from the feed: the author may have deleted the content meanwhile.
+        snapshot = await calls[action](actor, case.target_type, case.target_id, reason)
+        return state_of(snapshot.model_dump()).value
     return state.value
 
 

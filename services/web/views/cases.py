@@ -8,13 +8,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from services.web import operations, vocabulary
-from services.web.formats import local_input
 from services.web.gql import GraphQLFailure
-from services.web.panel import FormErrors, FormState, Panel, PanelError, moderator
+from services.web.panel import DECISION_FIELDS, FormErrors, FormState, Panel, PanelError, decision_form, moderator
 
 router = APIRouter()
 PAGE_SIZE = 25
-DECIDE_FIELDS = {"action", "reason", "suspendUntil"}
 
 
 @router.get("/")
@@ -111,26 +109,12 @@ async def claim(case_id: str, p: Panel = Depends(moderator)) -> Response:
 
 @router.post("/cases/{case_id}/decide")
 async def decide(case_id: str, p: Panel = Depends(moderator)) -> Response:
-    values = {name: p.value(name) for name in DECIDE_FIELDS}
-    errors = FormErrors()
-    if values["action"] not in vocabulary.ACTIONS:
-        errors.by_field["action"] = p._("Choose a decision.")
-    if not values["reason"]:
-        errors.by_field["reason"] = p._("Give a reason; the author sees it.")
-    try:
-        suspend_until = local_input(values["suspendUntil"])
-    except ValueError:
-        suspend_until = None
-        errors.by_field["suspendUntil"] = p._("Give a date and time.")
-    if values["action"] == "SUSPEND" and not suspend_until and "suspendUntil" not in errors.by_field:
-        errors.by_field["suspendUntil"] = p._("A suspension needs an end.")
+    values, errors, decision = decision_form(p, vocabulary.ACTIONS, p._("Give a reason; the author sees it."))
     if errors.by_field:
         return await _case_page(p, case_id, FormState(values, errors), status=422)
-    decision: dict[str, Any] = {"caseId": case_id, "action": values["action"], "reason": values["reason"]}
-    if values["action"] == "SUSPEND":
-        decision["suspendUntil"] = suspend_until
+    decision["caseId"] = case_id
     try:
-        await p.mutate(operations.DECIDE, {"i": decision}, "decideCase", DECIDE_FIELDS)
+        await p.mutate(operations.DECIDE, {"i": decision}, "decideCase", DECISION_FIELDS)
     except FormErrors as exc:
         if "NOT_FOUND" in exc.codes:
             raise PanelError(404, p._("There is no such case, or it is not yours to see.")) from exc

@@ -9,13 +9,21 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from services.web import operations, vocabulary
-from services.web.formats import day_bound, local_input
+from services.web.formats import day_bound
 from services.web.gql import GraphQLFailure
-from services.web.panel import FormErrors, FormState, Panel, PanelError, platform_admin, platform_moderator
+from services.web.panel import (
+    DECISION_FIELDS,
+    FormErrors,
+    FormState,
+    Panel,
+    PanelError,
+    decision_form,
+    platform_admin,
+    platform_moderator,
+)
 
 router = APIRouter()
 PAGE_SIZE = 20
-MEMBER_FIELDS = {"action", "reason", "suspendUntil"}
 ORGANISATION_FIELDS = {"action", "reason"}
 APPOINT_FIELDS = {"hub", "member", "reason", "remove"}
 
@@ -55,26 +63,12 @@ async def members(p: Panel = Depends(platform_moderator)) -> Response:
 @router.post("/members/moderate")
 async def moderate_member(p: Panel = Depends(platform_moderator)) -> Response:
     handle = p.value("handle")
-    values = {name: p.value(name) for name in MEMBER_FIELDS}
-    errors = FormErrors()
-    if values["action"] not in vocabulary.MEMBER_ACTIONS:
-        errors.by_field["action"] = p._("Choose a decision.")
-    if not values["reason"]:
-        errors.by_field["reason"] = p._("Give a reason; the member sees it.")
-    try:
-        suspend_until = local_input(values["suspendUntil"])
-    except ValueError:
-        suspend_until = None
-        errors.by_field["suspendUntil"] = p._("Give a date and time.")
-    if values["action"] == "SUSPEND" and not suspend_until and "suspendUntil" not in errors.by_field:
-        errors.by_field["suspendUntil"] = p._("A suspension needs an end.")
+    values, errors, decision = decision_form(p, vocabulary.MEMBER_ACTIONS, p._("Give a reason; the member sees it."))
     if errors.by_field:
         return await _member_page(p, handle, FormState(values, errors), status=422)
-    decision: dict[str, Any] = {"memberId": p.value("memberId"), "action": values["action"], "reason": values["reason"]}
-    if values["action"] == "SUSPEND":
-        decision["suspendUntil"] = suspend_until
+    decision["memberId"] = p.value("memberId")
     try:
-        await p.mutate(operations.MODERATE_MEMBER, {"i": decision}, "moderateMember", MEMBER_FIELDS)
+        await p.mutate(operations.MODERATE_MEMBER, {"i": decision}, "moderateMember", DECISION_FIELDS)
     except FormErrors as exc:
         return await _member_page(p, handle, FormState(values, exc), status=422)
     label = p._(vocabulary.ACTIONS[values["action"]])

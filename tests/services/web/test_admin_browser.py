@@ -143,9 +143,9 @@ async def log_in_with_the_keyboard(page: Any, base: str, email: str) -> None:
     assert page.url == f"{base}/admin/", page.url
 
 
-async def test_a_moderator_hides_and_restores_a_reported_post_in_the_browser(tmp_path: Path) -> None:
-    require_chromium()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+async def with_moderator(tmp_path: Path) -> dict[str, str]:
+    """The environment of an embedded Hubben under tmp_path whose platform admin @moderatorn
+    `hubben admin create` has made."""
     env = hubben_env(
         var_dir=str(tmp_path / "var"),
         demo_data="false",
@@ -158,6 +158,13 @@ async def test_a_moderator_hides_and_restores_a_reported_post_in_the_browser(tmp
         run_hubben, env, tmp_path, "admin", "create", "--email", "moderator@example.se", "--handle", "moderatorn"
     )
     assert created.returncode == 0, said(created)
+    return env
+
+
+async def test_a_moderator_hides_and_restores_a_reported_post_in_the_browser(tmp_path: Path) -> None:
+    require_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = await with_moderator(tmp_path)
 
     with hubben_serve(env, tmp_path) as server:
         await wait_healthy(server)
@@ -251,18 +258,7 @@ async def test_the_panel_on_its_own_reaches_the_gateway_over_http(tmp_path: Path
     from shared.settings import Settings
     from tests.services.web.conftest import Browser, browser_at, text_of
 
-    env = hubben_env(
-        var_dir=str(tmp_path / "var"),
-        demo_data="false",
-        admin_password=PASSWORD,
-        password_hash_time_cost="1",
-        password_hash_memory_kib="1024",
-        password_hash_parallelism="1",
-    )
-    created = await asyncio.to_thread(
-        run_hubben, env, tmp_path, "admin", "create", "--email", "moderator@example.se", "--handle", "moderatorn"
-    )
-    assert created.returncode == 0, said(created)
+    env = await with_moderator(tmp_path)
     with hubben_serve(env, tmp_path) as server:
         await wait_healthy(server)
         # Without a key of its own a panel apart from the gateway stays shut rather than guess one.
