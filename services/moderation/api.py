@@ -54,6 +54,11 @@ async def get_case(case_id: int, session: Session, actor: Actor, sources: Src) -
     return await cases.get_case(session, sources, actor, case_id)
 
 
+@router.get("/my-cases", response_model=c.CasePage)
+async def my_cases(session: Session, actor: Actor, page: Page) -> c.CasePage:
+    return await cases.my_cases(session, actor, page)
+
+
 @router.get("/my-cases/{case_id}", response_model=c.CaseOut)
 async def my_case(case_id: int, session: Session, actor: Actor) -> c.CaseOut:
     return await cases.my_case(session, actor, case_id)

@@ -53,6 +53,9 @@ class ModerationClient(ServiceClient):
     async def case(self, p: Principal, case_id: int) -> c.CaseOut:
         return await self.call(p, "GET", f"/v1/cases/{case_id}", c.CaseOut)  # type: ignore[no-any-return]
 
+    async def my_cases(self, p: Principal, page: PageRequest) -> c.CasePage:
+        return await self.call(p, "GET", "/v1/my-cases", c.CasePage, params=_query(page))  # type: ignore[no-any-return]
+
     async def my_case(self, p: Principal, case_id: int) -> c.CaseOut:
         return await self.call(p, "GET", f"/v1/my-cases/{case_id}", c.CaseOut)  # type: ignore[no-any-return]
 

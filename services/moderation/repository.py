@@ -89,6 +89,13 @@ def cases(caps: c.CapabilitiesOut, flt: c.CaseFilter, me: int | None) -> Select[
     return stmt
 
 
+def cases_about(member_id: int) -> Select[Any]:
+    """Cases about a member's content or account on which something was decided: what they
+    may see and appeal."""
+    decided = select(col(Decision.id)).where(col(Decision.case_id) == col(Case.id))
+    return select(Case).where(col(Case.subject_member_id) == member_id, decided.exists())
+
+
 async def case_in_scope(session: AsyncSession, caps: c.CapabilitiesOut, case_id: int) -> Case | None:
     stmt = select(Case).where(col(Case.id) == case_id, case_scope(caps))
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -54,18 +54,31 @@ async def get_case(session: AsyncSession, sources: Sources, actor: Principal, ca
     return case_out(case, (await repo.decisions_of_cases(session, [case.id]))[case.id])
 
 
+def _as_subject_sees_it(case: Case, decisions: list[Decision]) -> c.CaseOut:
+    out = case_out(case, decisions)
+    # Who reported, and what they said, stays with the moderators.
+    out.reasons = {}
+    out.report_count = 0
+    out.claimed_by = None
+    return out
+
+
 async def my_case(session: AsyncSession, actor: Principal, case_id: int) -> c.CaseOut:
     """A case about the actor's own content or account, as its subject sees it (to appeal)."""
     me = require_member(actor)
     case = await session.get(Case, case_id)
     if case is None or case.subject_member_id != me:
         raise NotFound("no such case", field="caseId")
-    out = case_out(case, (await repo.decisions_of_cases(session, [case.id]))[case.id])
-    # Who reported, and what they said, stays with the moderators.
-    out.reasons = {}
-    out.report_count = 0
-    out.claimed_by = None
-    return out
+    return _as_subject_sees_it(case, (await repo.decisions_of_cases(session, [case.id]))[case.id])
+
+
+async def my_cases(session: AsyncSession, actor: Principal, page: PageRequest) -> c.CasePage:
+    """The cases about the actor's content or account that moderators decided, newest first."""
+    me = require_member(actor)
+    p = await paginate(session, repo.cases_about(me), col(Case.id), lambda r: int(r[0].id), page)
+    rows: list[Case] = [r[0] for r in p.rows]
+    decisions = await repo.decisions_of_cases(session, [r.id for r in rows])
+    return c.CasePage(items=[_as_subject_sees_it(r, decisions[r.id]) for r in rows], **c.page_fields(p))
 
 
 async def case_reports(

@@ -763,6 +763,20 @@ async def query_open_moderation_cases(api: Api) -> tuple[Walk, list[str]]:
     return Walk(moderator, template, ("moderationCases",), "id targetId", by("targetId")), posts
 
 
+async def query_my_moderation_cases(api: Api) -> tuple[Walk, list[str]]:
+    author, reporter = await members(api, 2)
+    posts = [await post(author) for _ in range(N)]
+    moderator = await api.make_admin("moderator")
+    decide = """mutation($c: ID!) { decideCase(input: {caseId: $c, action: DISMISS, reason: "Fine"}) {
+      userErrors { message } } }"""
+    for p in posts:
+        await reporter.ok(REPORT, {"t": p})
+        case = await moderator.ok("{ moderationCases(first: 1) { nodes { id } } }")
+        await moderator.ok(decide, {"c": case["moderationCases"]["nodes"][0]["id"]})
+    template = "query({vars}) {{ myModerationCases({args}) {selection} }}"
+    return Walk(author, template, ("myModerationCases",), "id targetId", by("targetId")), list(reversed(posts))
+
+
 async def moderation_case_reports(api: Api) -> tuple[Walk, list[str]]:
     # A member reported (content would be hidden after a few reports, out of the others' sight).
     reported, *reporters = await members(api, N + 1)
@@ -844,6 +858,7 @@ CASES: dict[str, Case] = {
     "Query.failedJobs": query_failed_jobs,
     "Query.moderationCases": query_moderation_cases,
     "Query.moderationCases(OPEN)": query_open_moderation_cases,
+    "Query.myModerationCases": query_my_moderation_cases,
     "ModerationCase.reports": moderation_case_reports,
     "ModerationHistory.decisions": moderation_history_decisions,
     "Query.auditLog": query_audit_log,

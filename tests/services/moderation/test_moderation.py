@@ -285,9 +285,12 @@ async def test_an_author_appeals_once_and_another_moderator_decides(api: Api) ->
     ][0]["code"] == "NOT_FOUND"
     blank = (await author.gql(APPEAL, {"i": {"caseId": case["id"], "statement": "  "}}))["data"]["appealDecision"]
     assert blank["userErrors"][0]["field"] == "statement"
-    # The author sees their own case (without who reported it) to appeal it.
+    # The author finds the cases about them (without who reported them) to appeal one.
+    mine = await author.ok(f"{{ myModerationCases(first: 5) {{ nodes {{ {CASE_FIELDS} }} }} }}")
+    assert [k["id"] for k in mine["myModerationCases"]["nodes"]] == [case["id"]]
+    assert (await reporter.ok("{ myModerationCases(first: 5) { nodes { id } } }"))["myModerationCases"]["nodes"] == []
     seen = (await author.ok(AUTHOR_CASE, {"id": case["id"]}))["moderationCase"]
-    assert seen["decisions"][0]["reason"] == "Spam" and seen["reportCount"] == 0
+    assert seen["decisions"][0]["reason"] == "Spam" and seen["reportCount"] == 0 and seen["reasons"] == []
     appealed = (await author.ok(APPEAL, {"i": {"caseId": case["id"], "statement": "Det var en test"}}))[
         "appealDecision"
     ]["case"]

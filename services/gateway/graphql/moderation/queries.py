@@ -128,6 +128,21 @@ class ModerationQuery:
         except NotFound:
             return None
 
+    @strawberry.field(
+        description="Decisions moderators took about the viewer's content or account, newest first: each "
+        "case can be appealed once (appealDecision). Who reported stays with the moderators."
+    )
+    async def my_moderation_cases(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ModerationCase]:
+        page = await info.context.moderation.my_cases(info.context.viewer, page_request(first, after, last, before))
+        return connection(page, [ModerationCase.from_out(k) for k in page.items])
+
     @strawberry.field(description="Platform moderators: the audit log, newest first.")
     async def audit_log(
         self,
