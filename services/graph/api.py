@@ -6,18 +6,30 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
+from pydantic import ValidationError
 
 from services.graph import contracts as c
 from services.graph import repository as repo
+from services.graph.initiatives_reference import EXPORT_PAGE_MAX
 from services.graph.jobs_api import router as failed_jobs_router
-from services.graph.service import erasure, hubs, identity, lists, members, organisations, search_source, social
+from services.graph.service import (
+    erasure,
+    hubs,
+    identity,
+    initiatives,
+    lists,
+    members,
+    organisations,
+    search_source,
+    social,
+)
 from services.graph.service.common import is_suspended
 from services.graph.service.organisations import get_organisation
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 from shared.search_documents import SEARCH_DOCUMENTS_PATH, SEARCH_SCOPE_PATH, DocumentPage, SearchScope, document_query
 from shared.settings import Settings
-from shared.web import Actor, Ids, Page, Session, create_service_app
+from shared.web import Actor, Ids, Page, Session, bad_input, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = "graph"
@@ -266,6 +278,75 @@ async def answer_invitation(
     else:
         row = await organisations.respond(session, actor, invitation_id, accept=action == "accept")
     return c.InvitationOut.model_validate(row)
+
+
+# --- initiatives ------------------------------------------------------------------------------
+
+
+@router.post("/organisations/{org_id}/initiatives", response_model=c.InitiativeOut)
+async def create_initiative(org_id: int, data: c.InitiativeCreateIn, session: Session, actor: Actor) -> c.InitiativeOut:
+    return await initiatives.create_initiative(session, actor, org_id, data)
+
+
+@router.get("/organisations/{org_id}/initiatives", response_model=c.InitiativePage)
+async def organisation_initiatives(org_id: int, session: Session, actor: Actor, page: Page) -> c.InitiativePage:
+    return await initiatives.organisation_initiatives(session, org_id, page)
+
+
+@router.get("/initiatives", response_model=c.InitiativePage)
+async def list_initiatives(
+    session: Session, actor: Actor, page: Page, flt: Annotated[c.InitiativeFilter, Query()]
+) -> c.InitiativePage:
+    return await initiatives.initiatives(session, flt, page)
+
+
+@router.get("/initiatives/batch", response_model=list[c.InitiativeOut])
+async def initiatives_batch(ids: Ids, session: Session, actor: Actor) -> list[c.InitiativeOut]:
+    return await initiatives.initiatives_by_ids(session, ids)
+
+
+@router.get("/initiatives/counts", response_model=list[c.PlaceCount])
+async def initiative_counts(
+    session: Session, actor: Actor, flt: Annotated[c.InitiativeCountsFilter, Query()]
+) -> list[c.PlaceCount]:
+    """Live initiatives per municipality or county, for the map."""
+    return await initiatives.counts(session, flt)
+
+
+@router.get("/initiatives/export", response_model=c.InitiativeExportPage)
+async def export_initiatives(
+    session: Session,
+    actor: Actor,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=EXPORT_PAGE_MAX)] = EXPORT_PAGE_MAX,
+) -> c.InitiativeExportPage:
+    """The open-data registry, a page at a time in id order (pass `next_after` on as `after`)."""
+    return await initiatives.export_page(session, after, limit)
+
+
+@router.get("/initiatives/by-municipality/{code}", response_model=c.InitiativePage)
+async def municipality_initiatives(
+    code: str, session: Session, actor: Actor, page: Page, flt: Annotated[c.InitiativeCountsFilter, Query()]
+) -> c.InitiativePage:
+    """The initiatives behind one municipality on the map, under the map's filters."""
+    try:
+        wanted = c.InitiativeFilter(municipality_code=code, area=flt.area, status=flt.status, technique=flt.technique)
+    except ValidationError as exc:
+        raise bad_input(exc.errors()) from exc
+    return await initiatives.municipality_initiatives(session, wanted, page)
+
+
+@router.patch("/initiatives/{initiative_id}", response_model=c.InitiativeOut)
+async def update_initiative(
+    initiative_id: int, data: c.InitiativeUpdateIn, session: Session, actor: Actor
+) -> c.InitiativeOut:
+    return await initiatives.update_initiative(session, actor, initiative_id, data)
+
+
+@router.delete("/initiatives/{initiative_id}", status_code=204)
+async def delete_initiative(initiative_id: int, session: Session, actor: Actor) -> Response:
+    await initiatives.delete_initiative(session, actor, initiative_id)
+    return Response(status_code=204)
 
 
 # --- hubs -----------------------------------------------------------------------------------

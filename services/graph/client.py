@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
@@ -195,6 +196,63 @@ class GraphClient(FailedJobsClient):
     async def answer_invitation(self, p: Principal, invitation_id: int, action: str) -> c.InvitationOut:
         path = f"/v1/invitations/{invitation_id}/{action}"
         return await self.call(p, "POST", path, c.InvitationOut)  # type: ignore[no-any-return]
+
+    # initiatives
+    async def create_initiative(
+        self, p: Principal, org_id: int, data: c.InitiativeCreateIn | dict[str, Any]
+    ) -> c.InitiativeOut:
+        path = f"/v1/organisations/{org_id}/initiatives"
+        return await self.call(p, "POST", path, c.InitiativeOut, json=data)  # type: ignore[no-any-return]
+
+    async def update_initiative(
+        self, p: Principal, initiative_id: int, data: c.InitiativeUpdateIn | dict[str, Any]
+    ) -> c.InitiativeOut:
+        path = f"/v1/initiatives/{initiative_id}"
+        return await self.call(p, "PATCH", path, c.InitiativeOut, json=data)  # type: ignore[no-any-return]
+
+    async def delete_initiative(self, p: Principal, initiative_id: int) -> None:
+        await self.call(p, "DELETE", f"/v1/initiatives/{initiative_id}")
+
+    async def initiatives_by_ids(self, p: Principal, ids: list[int]) -> list[c.InitiativeOut]:
+        """Live initiatives among `ids` (up to 500), in the order asked; gone ones are left out."""
+        return await self.call(p, "GET", "/v1/initiatives/batch", list[c.InitiativeOut], params=_ids(ids))  # type: ignore[no-any-return]
+
+    async def organisation_initiatives(self, p: Principal, org_id: int, page: PageRequest) -> c.InitiativePage:
+        path = f"/v1/organisations/{org_id}/initiatives"
+        return await self.call(p, "GET", path, c.InitiativePage, params=_page(page))  # type: ignore[no-any-return]
+
+    async def initiatives(self, p: Principal, flt: c.InitiativeFilter, page: PageRequest) -> c.InitiativePage:
+        """Newest first, filtered by area, status, technique, county, municipality, organisation."""
+        params = {**flt.model_dump(mode="json", exclude_none=True), **_page(page)}
+        return await self.call(p, "GET", "/v1/initiatives", c.InitiativePage, params=params)  # type: ignore[no-any-return]
+
+    async def initiative_counts(self, p: Principal, flt: c.InitiativeCountsFilter) -> list[c.PlaceCount]:
+        """[{code, count}] per municipality or county (flt.by), for the map."""
+        params = flt.model_dump(mode="json", exclude_none=True)
+        return await self.call(p, "GET", "/v1/initiatives/counts", list[c.PlaceCount], params=params)  # type: ignore[no-any-return]
+
+    async def municipality_initiatives(
+        self, p: Principal, code: str, flt: c.InitiativeCountsFilter, page: PageRequest
+    ) -> c.InitiativePage:
+        """The initiatives behind one municipality, under the map's filters (flt.by is ignored)."""
+        path = f"/v1/initiatives/by-municipality/{quote(code, safe='')}"
+        params = {**flt.model_dump(mode="json", exclude_none=True, exclude={"by"}), **_page(page)}
+        return await self.call(p, "GET", path, c.InitiativePage, params=params)  # type: ignore[no-any-return]
+
+    async def initiatives_export_page(self, p: Principal, after: int = 0, limit: int = 500) -> c.InitiativeExportPage:
+        params = {"after": after, "limit": limit}
+        return await self.call(p, "GET", "/v1/initiatives/export", c.InitiativeExportPage, params=params)  # type: ignore[no-any-return]
+
+    async def export_initiatives(self, p: Principal, limit: int = 500) -> AsyncIterator[c.InitiativeExportPage]:
+        """Every page of the open-data registry, in id order (each page carries the licence and
+        the registry's last-modified time)."""
+        after = 0
+        while True:
+            page = await self.initiatives_export_page(p, after, limit)
+            yield page
+            if page.next_after is None:
+                return
+            after = page.next_after
 
     # hubs
     async def create_hub(self, p: Principal, data: c.HubCreateIn | dict[str, Any]) -> c.HubOut:

@@ -3,10 +3,10 @@ relations between them. Nothing outside this service reads them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.database import UTCDateTime, utcnow
@@ -242,6 +242,82 @@ class Mute(SQLModel, table=True):
     created_at: datetime = _created()
 
 
+# --- initiatives: the registry of AI projects (services/graph/service/initiatives.py) ---------
+
+
+class Initiative(SQLModel, table=True):
+    """An AI project or use case, owned by an organisation. `area` and `status` are codes of
+    services/graph/initiatives_reference.py. A deleted initiative keeps its row (`deleted_at`)
+    so that reuse links and the open-data export can tell it has gone."""
+
+    __tablename__ = "initiative"
+    __table_args__ = (
+        Index("ix_initiative_organisation_id_id", "organisation_id", "id"),
+        Index("ix_initiative_area_status", "area", "status"),
+    )
+
+    id: int = _id()
+    organisation_id: int = _ref(index=False)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", max_length=500)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    description_html: str = Field(default="", sa_column=Column(Text, nullable=False))
+    area: str = Field(max_length=30)
+    techniques: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=20)
+    societal_benefit: str = Field(default="", max_length=2000)
+    funder: str | None = Field(default=None, max_length=150)
+    programme: str | None = Field(default=None, max_length=150)
+    contact_member_id: int | None = _ref(index=False, nullable=True)
+    links: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    starts_on: date | None = Field(default=None, sa_type=Date, nullable=True)
+    ends_on: date | None = Field(default=None, sa_type=Date, nullable=True)
+    seeking_partners: bool = False
+    open_to_reuse: bool = False
+    created_by: int = _ref(index=False)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    status_changed_at: datetime = _created()
+    deleted_at: datetime | None = _when()
+
+
+class InitiativePlace(SQLModel, table=True):
+    """A municipality (with its county) or, with no municipality, a whole county that an
+    initiative covers."""
+
+    __tablename__ = "initiative_place"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "county_code", "municipality_code"),
+        Index("ix_initiative_place_municipality_code", "municipality_code", "initiative_id"),
+        Index("ix_initiative_place_county_code", "county_code", "initiative_id"),
+    )
+
+    id: int = _id()
+    initiative_id: int = _ref(index=False)
+    municipality_code: str | None = Field(default=None, max_length=4)
+    county_code: str = Field(max_length=2)
+
+
+class InitiativePartner(SQLModel, table=True):
+    __tablename__ = "initiative_partner"
+    __table_args__ = (UniqueConstraint("initiative_id", "organisation_id"),)
+
+    id: int = _id()
+    initiative_id: int = _ref(index=False)
+    organisation_id: int = _ref()
+
+
+class InitiativeReuse(SQLModel, table=True):
+    """`initiative_id` reuses `reuses_initiative_id` (which then shows it as "reused by")."""
+
+    __tablename__ = "initiative_reuse"
+    __table_args__ = (UniqueConstraint("initiative_id", "reuses_initiative_id"),)
+
+    id: int = _id()
+    initiative_id: int = _ref(index=False)
+    reuses_initiative_id: int = _ref()
+
+
 TABLES = [
     OutboxEvent,
     FailedJob,
@@ -259,4 +335,8 @@ TABLES = [
     Follow,
     Block,
     Mute,
+    Initiative,
+    InitiativePlace,
+    InitiativePartner,
+    InitiativeReuse,
 ]
