@@ -27,8 +27,10 @@ def case_scope(caps: c.CapabilitiesOut) -> ColumnElement[bool]:
     return col(Case.hub_id).in_(caps.hub_ids)
 
 
-async def open_case(session: AsyncSession, target_type: str, target_id: int) -> Case | None:
+async def open_case(session: AsyncSession, target_type: str, target_id: int, *, lock: bool = False) -> Case | None:
     stmt = select(Case).where(col(Case.open_key) == open_key(target_type, target_id))
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -96,8 +98,12 @@ def cases_about(member_id: int) -> Select[Any]:
     return select(Case).where(col(Case.subject_member_id) == member_id, decided.exists())
 
 
-async def case_in_scope(session: AsyncSession, caps: c.CapabilitiesOut, case_id: int) -> Case | None:
+async def case_in_scope(
+    session: AsyncSession, caps: c.CapabilitiesOut, case_id: int, *, lock: bool = False
+) -> Case | None:
     stmt = select(Case).where(col(Case.id) == case_id, case_scope(caps))
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -64,13 +64,9 @@ async def require_platform(sources: Sources, actor: Principal) -> c.Capabilities
 
 
 async def case_in_scope(session: AsyncSession, caps: c.CapabilitiesOut, case_id: int, *, lock: bool = False) -> Case:
-    case = await repo.case_in_scope(session, caps, case_id)
+    case = await repo.case_in_scope(session, caps, case_id, lock=lock)
     if case is None:
         raise NotFound("no such case", field="caseId")
-    if lock:
-        locked = await repo.case_for_update(session, case_id)
-        assert locked is not None
-        return locked
     return case
 
 

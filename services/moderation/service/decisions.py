@@ -27,7 +27,6 @@ from services.moderation.service.common import (
     require_platform,
     state_of,
 )
-from services.moderation.service.reports import NOUNS
 from shared.auth import Principal
 from shared.database import utcnow
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -161,7 +160,7 @@ async def decide(
     case = await case_in_scope(session, caps, case_id, lock=True)
     kind, action = c.TargetType(case.target_type), data.action
     if action not in c.CASE_ACTIONS[kind]:
-        raise BadUserInput(f"{action.value} does not apply to a case about a {NOUNS[kind]}", field="action")
+        raise BadUserInput(f"{action.value} does not apply to a case about a {kind.value}", field="action")
     if action in c.PLATFORM_ACTIONS and not caps.platform:
         raise Forbidden("only platform moderators may suspend or ban members or verify organisations")
     if case.claimed_by not in (None, me) and case.status == c.CaseStatus.open:
@@ -223,13 +222,13 @@ async def decide(
         before=before,
         after={**after, "state": case.content_state, "status": case.status},
     )
-    about = f"your {NOUNS[kind]}" if kind in c.CONTENT_TYPES else "your account"
+    about = f"your {kind.value}" if kind in c.CONTENT_TYPES else "your account"
     told = []
     if case.subject_member_id is not None and action in AUTHOR_OUTCOMES:
         told.append(Told(case.subject_member_id, AUTHOR_OUTCOMES[action], data.reason, about))
     if was_open and action != c.Action.restore:
         outcome = "no_action" if action == c.Action.dismiss else "action_taken"
-        reported = f"a {NOUNS[kind]} you reported"
+        reported = f"a {kind.value} you reported"
         for reporter in await repo.reporter_ids(session, case.id):
             message = (
                 "Moderators found no breach of the rules."

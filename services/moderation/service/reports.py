@@ -30,20 +30,12 @@ from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, RateLimit
 from shared.outbox import record_event
 from shared.settings import Settings
 
-NOUNS = {
-    c.TargetType.post: "post",
-    c.TargetType.comment: "comment",
-    c.TargetType.event: "event",
-    c.TargetType.member: "member",
-    c.TargetType.organisation: "organisation",
-}
-
 
 async def _target(sources: Sources, actor: Principal, kind: c.TargetType, target_id: int) -> dict[str, Any]:
     """What the reporter reports, as they can see it: NotFound when they cannot. Content
     comes back as the feed's moderation snapshot (what readers saw); members and
     organisations as their public profile."""
-    missing = NotFound(f"no such {NOUNS[kind]}", field="targetId")
+    missing = NotFound(f"no such {kind.value}", field="targetId")
     if kind in c.CONTENT_TYPES:
         readable = {
             c.TargetType.post: sources.feed.posts,
@@ -90,9 +82,9 @@ def _subjects(kind: c.TargetType, snapshot: dict[str, Any]) -> tuple[int | None,
 async def _open_case(session: AsyncSession, kind: c.TargetType, target_id: int, snapshot: dict[str, Any]) -> Case:
     """The target's open case, opened now if it has none (two first reports at once: one
     opens it, the other joins it)."""
-    case = await repo.open_case(session, kind.value, target_id)
+    case = await repo.open_case(session, kind.value, target_id, lock=True)
     if case is not None:
-        return await repo.case_for_update(session, case.id) or case
+        return case
     member_id, organisation_id = _subjects(kind, snapshot)
     case = Case(
         target_type=kind.value,
@@ -131,7 +123,7 @@ async def file_report(
     snapshot = await _target(sources, actor, data.target_type, data.target_id)
     member_id, _ = _subjects(data.target_type, snapshot)
     if member_id == me:
-        raise BadUserInput(f"you cannot report your own {NOUNS[data.target_type]}", field="targetId")
+        raise BadUserInput(f"you cannot report your own {data.target_type.value}", field="targetId")
     case = await _open_case(session, data.target_type, data.target_id, snapshot)
     key = repo.open_key(data.target_type.value, data.target_id)
     already = Conflict("you have already reported this; moderators will look at it", field="targetId")
@@ -205,6 +197,6 @@ async def _hide_when_reported_enough(session: AsyncSession, sources: Sources, se
     )
     told = []
     if case.subject_member_id is not None:
-        about = f"your {NOUNS[c.TargetType(case.target_type)]}"
+        about = f"your {case.target_type}"
         told.append(Told(case.subject_member_id, "hidden_pending_review", reason, about))
     announce(session, decision, told)
