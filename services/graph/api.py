@@ -290,19 +290,19 @@ async def create_initiative(org_id: int, data: c.InitiativeCreateIn, session: Se
 
 @router.get("/organisations/{org_id}/initiatives", response_model=c.InitiativePage)
 async def organisation_initiatives(org_id: int, session: Session, actor: Actor, page: Page) -> c.InitiativePage:
-    return await initiatives.organisation_initiatives(session, org_id, page)
+    return await initiatives.organisation_initiatives(session, actor, org_id, page)
 
 
 @router.get("/initiatives", response_model=c.InitiativePage)
 async def list_initiatives(
     session: Session, actor: Actor, page: Page, flt: Annotated[c.InitiativeFilter, Query()]
 ) -> c.InitiativePage:
-    return await initiatives.initiatives(session, flt, page)
+    return await initiatives.initiatives(session, actor, flt, page)
 
 
 @router.get("/initiatives/batch", response_model=list[c.InitiativeOut])
 async def initiatives_batch(ids: Ids, session: Session, actor: Actor) -> list[c.InitiativeOut]:
-    return await initiatives.initiatives_by_ids(session, ids)
+    return await initiatives.initiatives_by_ids(session, actor, ids)
 
 
 @router.get("/initiatives/counts", response_model=list[c.PlaceCount])

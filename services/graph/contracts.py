@@ -621,6 +621,13 @@ class InitiativeStatus(StrEnum):
     ended = "ended"
 
 
+class InitiativeVisibility(StrEnum):
+    """public: everyone (the map, search, feeds, open data); organisation: only its members."""
+
+    public = "public"
+    organisation = "organisation"
+
+
 # The enums and the reference list are one vocabulary: fail at import if they drift apart.
 assert [a.value for a in InitiativeArea] == [t.code for t in AREAS]
 assert [s.value for s in InitiativeStatus] == [t.code for t in STATUSES]
@@ -683,6 +690,7 @@ class InitiativeFields(Input):
     ends_on: date | None = None
     seeking_partners: bool | None = None
     open_to_reuse: bool | None = None
+    visibility: InitiativeVisibility | None = None
     places: list[PlaceIn] | None = Field(default=None, max_length=400)
     partner_organisation_ids: list[int] | None = Field(default=None, max_length=50)
     reuses_initiative_ids: list[int] | None = Field(default=None, max_length=20)
@@ -692,6 +700,7 @@ class InitiativeCreateIn(InitiativeFields):
     title: Title
     area: InitiativeArea
     status: InitiativeStatus = InitiativeStatus.idea
+    visibility: InitiativeVisibility = InitiativeVisibility.public
 
 
 class InitiativeUpdateIn(InitiativeFields):
@@ -722,6 +731,7 @@ class InitiativeOut(Output):
     ends_on: date | None
     seeking_partners: bool
     open_to_reuse: bool
+    visibility: str
     places: list[PlaceOut] = Field(default_factory=list)
     partner_organisation_ids: list[int] = Field(default_factory=list)
     reuses_initiative_ids: list[int] = Field(default_factory=list)

@@ -274,6 +274,9 @@ class Initiative(SQLModel, table=True):
     ends_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     seeking_partners: bool = False
     open_to_reuse: bool = False
+    # public: everyone, the map, search, feeds and open data; organisation: only its members
+    # (a draft being prepared, or one not to be shown yet).
+    visibility: str = Field(default="public", max_length=12)
     created_by: int = _ref(index=False)
     created_at: datetime = _created()
     updated_at: datetime = _created()

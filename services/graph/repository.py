@@ -665,11 +665,28 @@ def live_initiative() -> ColumnElement[bool]:
     return col(Initiative.deleted_at).is_(None)
 
 
-async def initiatives_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Initiative]:
-    """The live initiatives among `ids` (every organisation's initiatives are readable)."""
+def public_initiative() -> ColumnElement[bool]:
+    return and_(live_initiative(), col(Initiative.visibility) == "public")
+
+
+def visible_initiative(viewer_id: int | None) -> ColumnElement[bool]:
+    """Live, and public or owned by an organisation the viewer belongs to (in any role)."""
+    if viewer_id is None:
+        return public_initiative()
+    own = select(col(OrganisationRole.organisation_id)).where(col(OrganisationRole.member_id) == viewer_id)
+    return and_(
+        live_initiative(),
+        or_(col(Initiative.visibility) == "public", col(Initiative.organisation_id).in_(own)),
+    )
+
+
+async def initiatives_by_ids(
+    session: AsyncSession, ids: Sequence[int], visible: ColumnElement[bool]
+) -> list[Initiative]:
+    """The initiatives among `ids` that `visible` lets through."""
     if not ids:
         return []
-    stmt = select(Initiative).where(col(Initiative.id).in_(ids), live_initiative())
+    stmt = select(Initiative).where(col(Initiative.id).in_(ids), visible)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -694,13 +711,13 @@ async def partners_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, li
 
 
 async def reuses_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
-    """For each of `ids`: the live initiatives it reuses."""
+    """For each of `ids`: the public initiatives it reuses."""
     out: dict[int, list[int]] = {i: [] for i in ids}
     if ids:
         stmt = (
             select(col(InitiativeReuse.initiative_id), col(InitiativeReuse.reuses_initiative_id))
             .join(Initiative, col(Initiative.id) == col(InitiativeReuse.reuses_initiative_id))
-            .where(col(InitiativeReuse.initiative_id).in_(ids), live_initiative())
+            .where(col(InitiativeReuse.initiative_id).in_(ids), public_initiative())
             .order_by(col(InitiativeReuse.id))
         )
         for initiative_id, target in (await session.execute(stmt)).all():
@@ -709,13 +726,13 @@ async def reuses_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list
 
 
 async def reused_by(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
-    """For each of `ids`: the live initiatives that reuse it."""
+    """For each of `ids`: the public initiatives that reuse it."""
     out: dict[int, list[int]] = {i: [] for i in ids}
     if ids:
         stmt = (
             select(col(InitiativeReuse.reuses_initiative_id), col(InitiativeReuse.initiative_id))
             .join(Initiative, col(Initiative.id) == col(InitiativeReuse.initiative_id))
-            .where(col(InitiativeReuse.reuses_initiative_id).in_(ids), live_initiative())
+            .where(col(InitiativeReuse.reuses_initiative_id).in_(ids), public_initiative())
             .order_by(col(InitiativeReuse.id))
         )
         for target, initiative_id in (await session.execute(stmt)).all():
@@ -739,8 +756,10 @@ def has_technique(technique: str) -> ColumnElement[bool]:
     return cast(col(Initiative.techniques), String).like(_technique_pattern(technique), escape="\\")
 
 
-def _initiative_filters(area: str | None, status: str | None, technique: str | None) -> list[ColumnElement[bool]]:
-    where = [live_initiative()]
+def _initiative_filters(
+    area: str | None, status: str | None, technique: str | None, visible: ColumnElement[bool]
+) -> list[ColumnElement[bool]]:
+    where = [visible]
     if area:
         where.append(col(Initiative.area) == area)
     if status:
@@ -757,9 +776,10 @@ def initiatives_matching(
     county_code: str | None,
     municipality_code: str | None,
     organisation_id: int | None,
+    visible: ColumnElement[bool],
 ) -> Select[Any]:
-    """Live initiatives under the filters; a place filter matches each initiative once."""
-    stmt = select(Initiative).where(*_initiative_filters(area, status, technique))
+    """Initiatives `visible` lets through under the filters; a place filter matches each once."""
+    stmt = select(Initiative).where(*_initiative_filters(area, status, technique, visible))
     if organisation_id is not None:
         stmt = stmt.where(col(Initiative.organisation_id) == organisation_id)
     if county_code or municipality_code:
@@ -779,10 +799,10 @@ async def initiative_counts(
     status: str | None,
     technique: str | None,
 ) -> list[tuple[str, int]]:
-    """(code, number of live initiatives) per municipality or county, in code order. An
+    """(code, number of public initiatives) per municipality or county, in code order. An
     initiative counts once per municipality it covers, and once per county however many of
     its places (municipalities or the whole county) lie in it."""
-    where = _initiative_filters(area, status, technique)
+    where = _initiative_filters(area, status, technique, public_initiative())
     if by == "municipality":
         code = col(InitiativePlace.municipality_code)
         counted = func.count(col(InitiativePlace.initiative_id))
@@ -804,13 +824,13 @@ async def initiative_counts(
 async def initiatives_for_export(
     session: AsyncSession, after: int, limit: int
 ) -> list[tuple[Initiative, Organisation]]:
-    """The next `limit` live initiatives after the id `after`, in id order, with their owner.
+    """The next `limit` public initiatives after the id `after`, in id order, with their owner.
     Every organisation's page is public today; a non-public organisation kind would be left
     out here."""
     stmt = (
         select(Initiative, Organisation)
         .join(Organisation, col(Organisation.id) == col(Initiative.organisation_id))
-        .where(live_initiative(), col(Initiative.id) > after)
+        .where(public_initiative(), col(Initiative.id) > after)
         .order_by(col(Initiative.id))
         .limit(limit)
     )

@@ -1,9 +1,11 @@
 """The initiatives registry: organisations' AI projects and use cases, where they run, who
 partners in them and which other organisations' initiatives they reuse.
 
-Editors and above of the owning organisation create, edit and delete; everyone reads (every
-organisation's page is public). Deleting stamps `deleted_at`: the row leaves every read and
-the open-data export, and the export's last-modified date moves."""
+Editors and above of the owning organisation create, edit and delete. A public initiative is
+read by everyone (and is what the map, search, feeds and the open data show); one whose
+visibility is `organisation` only by the organisation's members. Deleting stamps
+`deleted_at`: the row leaves every read and the open-data export, and the export's
+last-modified date moves."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from services.graph import repository as repo
 from services.graph.initiatives_reference import EXPORT_PAGE_MAX, OPEN_DATA_LICENCE
 from services.graph.models import Initiative, InitiativePartner, InitiativePlace, InitiativeReuse
 from services.graph.service.organisations import EDITORS, get_organisation, require_org_role
-from shared.auth import Principal
+from shared.auth import ANONYMOUS, Principal
 from shared.database import utcnow
 from shared.errors import BadUserInput, NotFound
 from shared.outbox import record_event
@@ -26,7 +28,7 @@ from shared.text import render_markdown
 
 # Fields kept on the initiative row itself; places, partners and reuses live in their own tables.
 _LINKED = ("places", "partner_organisation_ids", "reuses_initiative_ids")
-_REQUIRED = ("title", "area", "status")
+_REQUIRED = ("title", "area", "status", "visibility")
 
 
 async def _live(session: AsyncSession, initiative_id: int, field: str = "initiativeId") -> Initiative:
@@ -38,7 +40,7 @@ async def _live(session: AsyncSession, initiative_id: int, field: str = "initiat
 
 def _row_values(changes: dict[str, Any]) -> dict[str, Any]:
     values = {k: v for k, v in changes.items() if k not in _LINKED}
-    for enum_field in ("area", "status"):
+    for enum_field in ("area", "status", "visibility"):
         if values.get(enum_field) is not None:
             values[enum_field] = str(values[enum_field])
     if "links" in values:
@@ -82,7 +84,7 @@ async def _check(session: AsyncSession, org_id: int, initiative_id: int | None, 
     reuses = merged.get("reuses_initiative_ids") or []
     if initiative_id is not None and initiative_id in reuses:
         raise BadUserInput("an initiative cannot reuse itself", field="reuses_initiative_ids")
-    found = {i.id: i for i in await repo.initiatives_by_ids(session, list(set(reuses)))}
+    found = {i.id: i for i in await repo.initiatives_by_ids(session, list(set(reuses)), repo.public_initiative())}
     for target in reuses:
         if target not in found:
             raise BadUserInput("no such initiative", field="reuses_initiative_ids")
@@ -110,7 +112,12 @@ async def _write_links(session: AsyncSession, initiative_id: int, changes: dict[
 
 
 def _event(initiative: Initiative, **extra: Any) -> dict[str, Any]:
-    return {"initiative_id": initiative.id, "organisation_id": initiative.organisation_id, **extra}
+    return {
+        "initiative_id": initiative.id,
+        "organisation_id": initiative.organisation_id,
+        "visibility": initiative.visibility,
+        **extra,
+    }
 
 
 async def create_initiative(
@@ -190,9 +197,9 @@ async def outs(session: AsyncSession, initiatives: Sequence[Initiative]) -> list
     ]
 
 
-async def initiatives_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[c.InitiativeOut]:
-    """Live initiatives among `ids`, in the order asked; unknown or deleted ones are left out."""
-    found = {i.id: i for i in await repo.initiatives_by_ids(session, ids)}
+async def initiatives_by_ids(session: AsyncSession, viewer: Principal, ids: Sequence[int]) -> list[c.InitiativeOut]:
+    """The initiatives among `ids` the viewer may see, in the order asked; others are left out."""
+    found = {i.id: i for i in await repo.initiatives_by_ids(session, ids, repo.visible_initiative(viewer.member_id))}
     return await outs(session, [found[i] for i in dict.fromkeys(ids) if i in found])
 
 
@@ -201,8 +208,10 @@ async def _page(session: AsyncSession, stmt: Any, page: PageRequest) -> c.Initia
     return c.InitiativePage(items=await outs(session, [r[0] for r in p.rows]), **c.page_fields(p))
 
 
-async def initiatives(session: AsyncSession, flt: c.InitiativeFilter, page: PageRequest) -> c.InitiativePage:
-    """Newest first, under the filters."""
+async def initiatives(
+    session: AsyncSession, viewer: Principal, flt: c.InitiativeFilter, page: PageRequest
+) -> c.InitiativePage:
+    """Newest first, under the filters: the ones the viewer may see."""
     stmt = repo.initiatives_matching(
         flt.area.value if flt.area else None,
         flt.status.value if flt.status else None,
@@ -210,22 +219,26 @@ async def initiatives(session: AsyncSession, flt: c.InitiativeFilter, page: Page
         flt.county_code,
         flt.municipality_code,
         flt.organisation_id,
+        repo.visible_initiative(viewer.member_id),
     )
     return await _page(session, stmt, page)
 
 
-async def organisation_initiatives(session: AsyncSession, org_id: int, page: PageRequest) -> c.InitiativePage:
+async def organisation_initiatives(
+    session: AsyncSession, viewer: Principal, org_id: int, page: PageRequest
+) -> c.InitiativePage:
     await get_organisation(session, org_id)
-    return await initiatives(session, c.InitiativeFilter(organisation_id=org_id), page)
+    return await initiatives(session, viewer, c.InitiativeFilter(organisation_id=org_id), page)
 
 
 async def municipality_initiatives(
     session: AsyncSession, flt: c.InitiativeFilter, page: PageRequest
 ) -> c.InitiativePage:
-    """The initiatives behind one municipality on the map (the filter names it)."""
+    """The public initiatives behind one municipality on the map (the filter names it): what
+    its count on the map counts, whoever asks."""
     if flt.municipality_code is None:
         raise BadUserInput("name a municipality", field="municipality_code")
-    return await initiatives(session, flt, page)
+    return await initiatives(session, ANONYMOUS, flt, page)
 
 
 async def counts(session: AsyncSession, flt: c.InitiativeCountsFilter) -> list[c.PlaceCount]:

@@ -51,6 +51,43 @@ async def refused(call: Any, error: type[Exception], field: str | None = None) -
         assert getattr(exc.value, "field", None) == field, exc.value
 
 
+async def test_an_organisation_only_initiative_is_seen_by_its_members_alone(api: Api) -> None:
+    owner = await api.sign_up()
+    org = await create_org(owner)
+    plain = await add_member(owner, org, "MEMBER")
+    stranger = await api.sign_up()
+    g = graph(api)
+    code = in_county("01", 1)[0]
+    draft = await make(api, owner, org, visibility="organisation", places=[{"municipality_code": code}])
+    shown = await make(api, owner, org, title="Visas", places=[{"municipality_code": code}])
+    assert (draft.visibility, shown.visibility) == ("organisation", "public")
+
+    for insider in (owner, plain):
+        assert [i.id for i in await g.initiatives_by_ids(as_member(insider), [draft.id])] == [draft.id]
+        page = await g.organisation_initiatives(as_member(insider), org_id(org), PageRequest(first=10))
+        assert {i.id for i in page.items} == {draft.id, shown.id}
+    for outsider in (as_member(stranger), ANONYMOUS):
+        assert await g.initiatives_by_ids(outsider, [draft.id]) == []
+        page = await g.organisation_initiatives(outsider, org_id(org), PageRequest(first=10))
+        assert [i.id for i in page.items] == [shown.id]
+        listed = await g.initiatives(outsider, gc.InitiativeFilter(municipality_code=code), PageRequest(first=10))
+        assert [i.id for i in listed.items] == [shown.id]
+    # The map, the municipality's list and the open data hold the public one only, whoever asks.
+    counts = await g.initiative_counts(as_member(owner), gc.InitiativeCountsFilter())
+    assert gc.PlaceCount(code=code, count=1) in counts
+    behind = await g.municipality_initiatives(as_member(owner), code, gc.InitiativeCountsFilter(), PageRequest())
+    assert [i.id for i in behind.items] == [shown.id]
+    exported = [i.id async for p in g.export_initiatives(ANONYMOUS) for i in p.items]
+    assert draft.id not in exported and shown.id in exported
+    # Another organisation cannot link to it as reused; once public it can.
+    theirs = await create_org(stranger)
+    await refused(make(api, stranger, theirs, reuses_initiative_ids=[draft.id]), BadUserInput, "reusesInitiativeIds")
+    await refused(g.update_initiative(as_member(owner), draft.id, {"visibility": None}), BadUserInput, "visibility")
+    published = await g.update_initiative(as_member(owner), draft.id, {"visibility": "public"})
+    assert published.visibility == "public"
+    assert (await make(api, stranger, theirs, reuses_initiative_ids=[draft.id])).reuses_initiative_ids == [draft.id]
+
+
 # --- authorisation ----------------------------------------------------------------------------
 
 
