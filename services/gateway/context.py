@@ -35,6 +35,7 @@ class Loaders:
     member: DataLoader[int, gc.MemberOut | None] = field(init=False)
     organisation: DataLoader[int, gc.OrganisationOut | None] = field(init=False)
     hub: DataLoader[int, gc.HubOut | None] = field(init=False)
+    initiative: DataLoader[int, gc.InitiativeOut | None] = field(init=False)
     member_relation: DataLoader[int, gc.MemberRelation] = field(init=False)
     organisation_relation: DataLoader[int, gc.OrganisationRelation] = field(init=False)
     hub_relation: DataLoader[int, gc.HubRelation] = field(init=False)
@@ -55,6 +56,9 @@ class Loaders:
 
         async def hubs(keys: list[int]) -> list[gc.HubOut | None]:
             return _by_id(await g.hubs_by_ids(v, list(keys)), keys)
+
+        async def initiatives(keys: list[int]) -> list[gc.InitiativeOut | None]:
+            return _by_id(await g.initiatives_by_ids(v, list(keys)), keys)
 
         async def member_relations(keys: list[int]) -> list[gc.MemberRelation]:
             out = await g.relations(v, gc.RelationsIn(member_ids=list(keys)))
@@ -98,6 +102,7 @@ class Loaders:
         self.member = DataLoader(members, max_batch_size=500)
         self.organisation = DataLoader(organisations, max_batch_size=500)
         self.hub = DataLoader(hubs, max_batch_size=500)
+        self.initiative = DataLoader(initiatives, max_batch_size=500)
         self.member_relation = DataLoader(member_relations, max_batch_size=500)
         self.organisation_relation = DataLoader(organisation_relations, max_batch_size=500)
         self.hub_relation = DataLoader(hub_relations, max_batch_size=500)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from pydantic import BaseModel, ValidationError
 
 from shared.errors import BadUserInput, DomainError, NotFound
 from shared.ids import InvalidGlobalId, expect_global_id, to_global_id
 from shared.pagination import MAX_PAGE, PageRequest
+from shared.web import bad_input
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 # Expected failures of a mutation: they come back as userErrors, not as GraphQL errors.
 USER_ERROR_CODES = {"BAD_USER_INPUT", "NOT_FOUND"}
 
@@ -110,6 +113,18 @@ async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[Us
         raise
 
 
+def contract_input(make: Callable[[], M], renamed: dict[str, str] | None = None) -> M:
+    """Build a service contract from GraphQL input: its validation errors as BadUserInput
+    naming the GraphQL field (`renamed`: where it differs from the contract's)."""
+    try:
+        return make()
+    except ValidationError as exc:
+        error = bad_input(exc.errors())
+        if renamed and error.field in renamed:
+            error.field = renamed[error.field]
+        raise error from exc
+
+
 def require_found(value: T | None, what: str) -> T:
     if value is None:
         raise NotFound(f"no such {what}")
@@ -159,7 +174,7 @@ def _plain(raw: Any) -> Any:
         return [_plain(item) for item in raw]
     if dataclasses.is_dataclass(raw) and not isinstance(raw, type):
         return {f.name: _plain(getattr(raw, f.name)) for f in dataclasses.fields(raw)}
-    if isinstance(raw, datetime):
+    if isinstance(raw, date):  # a datetime is a date too
         return raw.isoformat()
     return raw
 

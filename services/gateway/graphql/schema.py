@@ -23,6 +23,9 @@ from services.gateway.graphql.hubs.mutations import HubMutation
 from services.gateway.graphql.hubs.queries import HubQuery
 from services.gateway.graphql.hubs.types import Hub
 from services.gateway.graphql.identity.mutations import IdentityMutation
+from services.gateway.graphql.initiatives.mutations import InitiativeMutation
+from services.gateway.graphql.initiatives.queries import InitiativeQuery
+from services.gateway.graphql.initiatives.types import Initiative
 from services.gateway.graphql.members.mutations import MemberMutation
 from services.gateway.graphql.members.queries import MemberQuery
 from services.gateway.graphql.members.types import Member, PersonalAccessToken
@@ -41,7 +44,17 @@ from shared.errors import DomainError
 
 Query = merge_types(
     "Query",
-    (MemberQuery, OrganisationQuery, HubQuery, FeedQuery, NotificationQuery, SearchQuery, ModerationQuery, AdminQuery),
+    (
+        MemberQuery,
+        OrganisationQuery,
+        InitiativeQuery,
+        HubQuery,
+        FeedQuery,
+        NotificationQuery,
+        SearchQuery,
+        ModerationQuery,
+        AdminQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -49,6 +62,7 @@ Mutation = merge_types(
         IdentityMutation,
         MemberMutation,
         OrganisationMutation,
+        InitiativeMutation,
         HubMutation,
         FeedMutation,
         NotificationMutation,
@@ -104,6 +118,7 @@ def build_schema() -> strawberry.Schema:
         types=[
             Member,
             Organisation,
+            Initiative,
             Hub,
             OrganisationInvitation,
             PersonalAccessToken,

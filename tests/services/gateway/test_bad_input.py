@@ -51,6 +51,9 @@ class World:
     post: str  # by `member` in `hub`
     event: str  # organised by `owner` in `hub`, `member` going
     comment: str  # by `member` on `post`
+    other_org: str  # owned by `outsider`
+    initiative: str  # of `org`
+    other_initiative: str  # of `other_org`, public
 
 
 async def build_world(api: Api) -> World:
@@ -113,6 +116,22 @@ async def build_world(api: Api) -> World:
             {"t": post},
         )
     )["createComment"]["comment"]["id"]
+    initiatives = []
+    for who, name in ((owner, "org"), (outsider, "other_org")):
+        owning = org
+        if name == "other_org":
+            owning = (
+                await outsider.ok(
+                    """mutation { createOrganisation(input: {slug: "kiruna", name: "Kiruna kommun",
+                       kind: MUNICIPALITY}) { organisation { id } userErrors { message } } }"""
+                )
+            )["createOrganisation"]["organisation"]["id"]
+        made = await who.ok(
+            """mutation($o: ID!) { createInitiative(input: {organisationId: $o, title: "Chattbot",
+               area: ADMINISTRATION}) { initiative { id organisation { id } } userErrors { message } } }""",
+            {"o": owning},
+        )
+        initiatives.append(made["createInitiative"]["initiative"])
     await settled(api)
     return World(
         owner=owner,
@@ -130,6 +149,9 @@ async def build_world(api: Api) -> World:
         post=post,
         event=event,
         comment=comment,
+        other_org=initiatives[1]["organisation"]["id"],
+        initiative=initiatives[0]["id"],
+        other_initiative=initiatives[1]["id"],
     )
 
 
@@ -472,6 +494,52 @@ SPECS: dict[str, Spec] = {
     ),
 }
 
+INITIATIVE_INPUT = {
+    "title": "Språkmodell för diarieföring",
+    "area": "ADMINISTRATION",
+    "summary": "Förslag på diarienummer",
+    "description": "Vi **testar**",
+    "techniques": ["språkmodeller"],
+    "status": "PILOT",
+    "visibility": "PUBLIC",
+    "societalBenefit": "Snabbare handläggning",
+    "funder": "Vinnova",
+    "programme": "Utmaningsdriven innovation",
+    "links": [{"label": "Rapport", "url": "https://example.se/rapport"}],
+    "startsOn": "2026-01-01",
+    "endsOn": "2026-12-31",
+    "seekingPartners": True,
+    "openToReuse": True,
+    "places": [{"municipalityCode": "2580", "countyCode": "25"}],
+}
+INITIATIVE_IDS = {"contactMemberId": "Member", "partnerOrganisationIds": "Organisation"}
+
+
+def initiative_input(w: World) -> dict[str, Any]:
+    return {
+        **INITIATIVE_INPUT,
+        "contactMemberId": w.member.id,
+        "partnerOrganisationIds": [w.other_org],
+        "reusesInitiativeIds": [w.other_initiative],
+    }
+
+
+SPECS.update(
+    {
+        "createInitiative": Spec(
+            "owner",
+            lambda w: {"organisationId": w.org, **initiative_input(w)},
+            {**INITIATIVE_IDS, "organisationId": "Organisation", "reusesInitiativeIds": "Initiative"},
+        ),
+        "updateInitiative": Spec(
+            "owner",
+            lambda w: {"id": w.initiative, **initiative_input(w)},
+            {**INITIATIVE_IDS, "id": "Initiative", "reusesInitiativeIds": "Initiative"},
+        ),
+        "deleteInitiative": Spec("owner", lambda w: {"id": w.initiative}, {"id": "Initiative"}),
+    }
+)
+
 # The longest value each string field takes; one more character must be refused.
 STRING_LIMITS = {
     "email": 320,
@@ -504,11 +572,18 @@ STRING_LIMITS = {
     "reason": 1000,
     "note": 1000,
     "statement": 2000,
+    "summary": 500,
+    "societalBenefit": 2000,
+    "funder": 150,
+    "programme": 150,
+    "techniques": 40,
 }
 # Where one mutation takes a longer value than the field's name does elsewhere.
 STRING_LIMIT_OVERRIDES = {
     ("createEvent", "description"): 10_000,
     ("updateEvent", "description"): 10_000,
+    ("createInitiative", "description"): 20_000,
+    ("updateInitiative", "description"): 20_000,
 }
 URL_FIELDS = {"avatarUrl", "website", "logoUrl", "url", "onlineUrl"}
 
@@ -587,6 +662,7 @@ def wrong_type_id(w: World, expected: str) -> str:
         "Notification": w.post,
         "FeedFailedJob": w.post,
         "ModerationCase": w.post,
+        "Initiative": w.org,
     }[expected]
 
 
@@ -681,6 +757,7 @@ def scalar_cases(w: World) -> list[Case]:
                     "Int": ["ten", 1.5, 2**31],
                     "Boolean": ["yes", 1],
                     "DateTime": ["not a date", "2099-13-45T00:00:00Z", 12],
+                    "Date": ["not a date", "2099-13-45", "2026-01-01T10:00:00Z", 12],
                 }[named.name]
                 if is_list(f.type):
                     # A lone value is a list of one (input coercion), so only a null item is wrong for strings and ids.

@@ -819,6 +819,50 @@ async def query_audit_log(api: Api) -> tuple[Walk, list[str]]:
     return Walk(moderator, template, ("auditLog",), "id reason", by("reason"), {"a": moderator.id}), expected
 
 
+CREATE_INITIATIVE = """mutation($i: CreateInitiativeInput!) { createInitiative(input: $i) {
+  initiative { id title } userErrors { field message code } } }"""
+
+
+async def initiatives(api: Api, n: int = N) -> tuple[Session, dict[str, str], list[str]]:
+    """An organisation with `n` public initiatives in Luleå, every other one on elderly care,
+    and an organisation-only one; the titles newest first."""
+    owner = await api.sign_up()
+    org = await make_org(owner)
+    titles = [f"initiativ {i}" for i in range(n)]
+    for i, title in enumerate(titles):
+        area = "ELDERLY_CARE" if i % 2 else "EDUCATION"
+        data = {"organisationId": org["id"], "title": title, "area": area, "places": [{"municipalityCode": "2580"}]}
+        await owner.ok(CREATE_INITIATIVE, {"i": data})
+    data = {"organisationId": org["id"], "title": "internt", "area": "EDUCATION", "visibility": "ORGANISATION"}
+    await owner.ok(CREATE_INITIATIVE, {"i": {**data, "places": [{"municipalityCode": "2580"}]}})
+    return owner, org, list(reversed(titles))
+
+
+async def organisation_initiatives(api: Api) -> tuple[Walk, list[str]]:
+    _, org, titles = await initiatives(api)
+    return node_walk(api, org["id"], "Organisation", "initiatives", "title", by("title")), titles
+
+
+async def query_initiatives(api: Api) -> tuple[Walk, list[str]]:
+    _, _, titles = await initiatives(api)
+    template = 'query({vars}) {{ initiatives(filter: {{countyCode: "25"}}, {args}) {selection} }}'
+    return Walk(api, template, ("initiatives",), "title", by("title")), titles
+
+
+async def query_initiatives_by_area(api: Api) -> tuple[Walk, list[str]]:
+    owner, _, _ = await initiatives(api, 2 * N)
+    template = "query({vars}) {{ initiatives(filter: {{area: ELDERLY_CARE}}, {args}) {selection} }}"
+    expected = [f"initiativ {i}" for i in reversed(range(2 * N)) if i % 2]
+    return Walk(api, template, ("initiatives",), "title", by("title")), expected
+
+
+async def query_municipality_initiatives(api: Api) -> tuple[Walk, list[str]]:
+    owner, _, titles = await initiatives(api)
+    # The map's list shows public initiatives only, also to the organisation's own members.
+    template = 'query({vars}) {{ municipalityInitiatives(code: "2580", {args}) {selection} }}'
+    return Walk(owner, template, ("municipalityInitiatives",), "title", by("title")), titles
+
+
 CASES: dict[str, Case] = {
     "Member.followers": member_followers,
     "Member.followingMembers": member_following_members,
@@ -862,6 +906,10 @@ CASES: dict[str, Case] = {
     "ModerationCase.reports": moderation_case_reports,
     "ModerationHistory.decisions": moderation_history_decisions,
     "Query.auditLog": query_audit_log,
+    "Organisation.initiatives": organisation_initiatives,
+    "Query.initiatives": query_initiatives,
+    "Query.initiatives(area)": query_initiatives_by_area,
+    "Query.municipalityInitiatives": query_municipality_initiatives,
 }
 
 

@@ -7,9 +7,8 @@ from datetime import datetime
 import strawberry
 
 from services.gateway.context import Info
-from services.gateway.graphql.base import UserError, attempt, decode_id, input_dict
+from services.gateway.graphql.base import UserError, attempt, contract_input, decode_id, input_dict
 from services.gateway.graphql.members.types import FollowTargetType, Language, Member, PlatformRole
-from services.gateway.graphql.moderation.mutations import moderation_input
 from services.graph import contracts as gc
 from services.moderation import contracts as mc
 from shared.errors import BadUserInput, DomainError
@@ -163,7 +162,7 @@ class MemberMutation:
         async def work() -> gc.MemberOut:
             member_id = decode_id(input.member_id, "Member", "memberId")
             action = mc.Action.suspend if input.until is not None else mc.Action.unsuspend
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.DecisionIn(
                     action=action, reason=input.reason or "No reason given", suspend_until=input.until
                 ),

@@ -41,6 +41,15 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
             "Comment": Comment,
         }
         return feed_types[kind].from_out(item) if item else None
+    if kind == "Initiative":
+        from services.gateway.graphql.initiatives.types import Initiative
+
+        i = await loaders.initiative.load(raw)
+        return Initiative.from_out(i) if i else None
+    if kind == "InitiativeUpdate":
+        from services.gateway.graphql.feed.types import initiative_update
+
+        return await initiative_update(info, raw)
     if kind == "ModerationCase":
         from services.gateway.graphql.moderation.types import ModerationCase
 

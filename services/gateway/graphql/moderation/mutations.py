@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
 
 import strawberry
-from pydantic import BaseModel, ValidationError
 
 from services.gateway.context import Info
-from services.gateway.graphql.base import UserError, attempt, decode_id
+from services.gateway.graphql.base import UserError, attempt, contract_input, decode_id
 from services.gateway.graphql.moderation.types import (
     ModerationAction,
     ModerationCase,
@@ -22,9 +20,6 @@ from services.gateway.graphql.moderation.types import (
     decode_target,
 )
 from services.moderation import contracts as mc
-from shared.web import bad_input
-
-M = TypeVar("M", bound=BaseModel)
 
 
 @strawberry.input
@@ -96,18 +91,6 @@ class ModerationDecisionPayload:
     user_errors: list[UserError]
 
 
-def moderation_input(make: Callable[[], M], renamed: dict[str, str] | None = None) -> M:
-    """Build a service contract from GraphQL input: its validation errors as BadUserInput
-    naming the GraphQL field (`renamed`: where it differs from the contract's)."""
-    try:
-        return make()
-    except ValidationError as exc:
-        error = bad_input(exc.errors())
-        if renamed and error.field in renamed:
-            error.field = renamed[error.field]
-        raise error from exc
-
-
 async def _case(work: Callable[[], Awaitable[mc.CaseOut]]) -> ModerationCasePayload:
     out, errors = await attempt(work)
     return ModerationCasePayload(case=ModerationCase.from_out(out) if out else None, user_errors=errors)
@@ -129,7 +112,7 @@ class ModerationMutation:
 
         async def work() -> mc.FiledReportOut:
             kind, raw = decode_target(input.target_id)
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.ReportIn(
                     target_type=kind, target_id=raw, reason=mc.ReportReason(input.reason.value), note=input.note or ""
                 )
@@ -166,7 +149,7 @@ class ModerationMutation:
 
         async def work() -> mc.CaseOut:
             case_id = case_id_of(input.case_id)
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.DecisionIn(
                     action=mc.Action(input.action.value), reason=input.reason, suspend_until=input.suspend_until
                 )
@@ -183,7 +166,7 @@ class ModerationMutation:
 
         async def work() -> mc.CaseOut:
             case_id = case_id_of(input.case_id)
-            data = moderation_input(lambda: mc.AppealIn(statement=input.statement))
+            data = contract_input(lambda: mc.AppealIn(statement=input.statement))
             return await ctx.moderation.appeal(ctx.viewer, case_id, data)
 
         return await _case(work)
@@ -194,7 +177,7 @@ class ModerationMutation:
 
         async def work() -> mc.DecisionOut:
             member_id = decode_id(input.member_id, "Member", "memberId")
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.DecisionIn(
                     action=mc.Action(input.action.value), reason=input.reason, suspend_until=input.suspend_until
                 )
@@ -209,7 +192,7 @@ class ModerationMutation:
 
         async def work() -> mc.DecisionOut:
             org_id = decode_id(input.organisation_id, "Organisation", "organisationId")
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.OrganisationDecisionIn(action=mc.Action(input.action.value), reason=input.reason)
             )
             return await ctx.moderation.moderate_organisation(ctx.viewer, org_id, data)
@@ -223,7 +206,7 @@ class ModerationMutation:
         async def work() -> mc.DecisionOut:
             hub_id = decode_id(input.hub_id, "Hub", "hubId")
             member_id = decode_id(input.member_id, "Member", "memberId")
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.HubModeratorIn(member_id=member_id, reason=input.reason, remove=bool(input.remove))
             )
             return await ctx.moderation.appoint_hub_moderator(ctx.viewer, hub_id, data)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from services.gateway.context import Info
-from services.gateway.graphql.base import UserError, attempt, decode_id, input_dict
+from services.gateway.graphql.base import UserError, attempt, contract_input, decode_id, input_dict
 from services.gateway.graphql.members.types import Member
-from services.gateway.graphql.moderation.mutations import moderation_input
 from services.gateway.graphql.organisations.types import (
     Organisation,
     OrganisationInvitation,
@@ -143,7 +142,7 @@ class OrganisationMutation:
         async def work() -> gc.OrganisationOut:
             org_id = decode_id(input.organisation_id, "Organisation", "organisationId")
             action = mc.Action.verify_organisation if input.verified else mc.Action.unverify_organisation
-            data = moderation_input(
+            data = contract_input(
                 lambda: mc.OrganisationDecisionIn(action=action, reason=input.reason or "No reason given")
             )
             await ctx.moderation.moderate_organisation(ctx.viewer, org_id, data)

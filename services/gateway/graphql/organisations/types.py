@@ -9,6 +9,7 @@ from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
 from services.gateway.graphql.feed.queries import upcoming_events
 from services.gateway.graphql.feed.types import Event, FeedItemConnection, feed_connection
+from services.gateway.graphql.initiatives.types import Initiative
 from services.gateway.graphql.members.types import County, InvitationStatus, Member, Municipality
 from services.graph import contracts as gc
 from shared.text import render_markdown
@@ -134,6 +135,20 @@ class Organisation(Node):
         return await upcoming_events(
             info, organisation_id=self.raw_id, first=first, after=after, last=last, before=before
         )
+
+    @strawberry.field(description="The organisation's initiatives you may see, newest first.")
+    async def initiatives(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Initiative]:
+        page = await info.context.graph.organisation_initiatives(
+            info.context.viewer, self.raw_id, page_request(first, after, last, before)
+        )
+        return connection(page, [Initiative.from_out(i) for i in page.items])
 
     @strawberry.field(description="RSS 2.0 of the organisation's feed.")
     def rss_url(self, info: Info) -> str:
