@@ -1,5 +1,5 @@
 """What the services that own searchable things hand to the search service: one
-`IndexDocument` per member, organisation, hub, post or event, and for a viewer the
+`IndexDocument` per member, organisation, hub, initiative, post or event, and for a viewer the
 `SearchScope` that decides what they may find. The graph and feed services serve these
 from `GET /v1/internal/search/documents` (and the graph `GET /v1/internal/search/scope`);
 the search service maps them into its engine. Only services may call those routes."""
@@ -27,6 +27,7 @@ class DocType(StrEnum):
     hub = "hub"
     post = "post"
     event = "event"
+    initiative = "initiative"
 
 
 # Which service owns which type of document.
@@ -36,6 +37,7 @@ OWNER = {
     DocType.hub: "graph",
     DocType.post: "feed",
     DocType.event: "feed",
+    DocType.initiative: "graph",
 }
 
 
@@ -60,7 +62,7 @@ class IndexDocument(BaseModel):
     id: int
     language: Language = Language.sv  # picks the stemmer; Swedish unless the owner knows better
     title: str  # a name, a display name, a post's or event's title (a post without one: "")
-    text: str = ""  # headline, bio, description, body; what full-text search reads besides the title
+    text: str = ""  # headline, bio, summary, description, body; what full-text search reads besides the title
     tags: list[str] = Field(default_factory=list)  # post tags, member skills
     county_codes: list[str] = Field(default_factory=list)  # official two-digit codes
     municipality_codes: list[str] = Field(default_factory=list)  # official four-digit codes
@@ -72,6 +74,11 @@ class IndexDocument(BaseModel):
     created_at: datetime
     starts_at: datetime | None = None  # events only
     ends_at: datetime | None = None  # events only
+    # Initiatives only: codes of services/graph/initiatives_reference.py, and AI techniques
+    # (lower-case tags of their own: a technique filter finds initiatives, not posts' tags).
+    area: str | None = None
+    status: str | None = None
+    techniques: list[str] = Field(default_factory=list)
 
     @property
     def key(self) -> str:

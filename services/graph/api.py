@@ -499,7 +499,7 @@ async def search_documents(
     after: int | None = None,
     limit: int | None = None,
 ) -> DocumentPage:
-    """Members, organisations or hubs for the search index: by `ids` (the ones that must leave
+    """Members, organisations, hubs or initiatives for the search index: by `ids` (the ones that must leave
     the index are `gone`), or the export page after the id `after` (see shared.search_documents)."""
     require_service(actor, "read search documents")
     query = document_query(search_source.SERVED, doc_type, ids, after, limit)

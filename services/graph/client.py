@@ -329,7 +329,8 @@ class GraphClient(FailedJobsClient):
         after: int | None = None,
         limit: int | None = None,
     ) -> DocumentPage:
-        """Members, organisations or hubs for the search index: by `ids`, or the export page after `after`."""
+        """Members, organisations, hubs or initiatives for the search index: by `ids`, or the export page
+        after `after`."""
         params = document_query_params(doc_type, ids, after, limit)
         return await self.call(p, "GET", SEARCH_DOCUMENTS_PATH, DocumentPage, params=params)  # type: ignore[no-any-return]
 

@@ -3,10 +3,13 @@ the gateway searches on behalf of its viewer, whose principal the token carries.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from services.search import contracts as c
@@ -14,12 +17,14 @@ from services.search import service
 from services.search.backends import open_engine
 from services.search.engine import SearchEngine
 from services.search.jobs_api import router as failed_jobs_router
+from shared.errors import Conflict
 from shared.settings import Settings
 from shared.web import Actor, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = "search"
 router = APIRouter(prefix="/v1")
+log = structlog.get_logger("hubben.search")
 
 
 # async, though they do not wait: FastAPI runs a plain `def` dependency in its thread pool,
@@ -48,6 +53,25 @@ async def suggest(data: c.SuggestIn, actor: Actor, engine: Engine, sources: Sour
     return await service.suggest(engine, await service.scope_of(sources, actor), data)
 
 
+async def rebuild(app: FastAPI) -> None:
+    """Refill an index that a new version's schema started afresh, from the owners' data.
+    Another process may be at it already (a reindex then refuses to start)."""
+    try:
+        out = await service.reindex(app.state.index, app.state.sources, app.state.sessionmaker)
+    except Conflict:
+        log.info("search.rebuild_elsewhere")
+    except Exception:
+        log.exception("search.rebuild_failed", action="run `hubben search reindex`")
+    else:
+        log.info("search.rebuilt", generation=out.generation, documents=out.documents)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings, graph: Any = None, feed: Any = None, engine: SearchEngine | None = None) -> FastAPI:
     """`graph`/`feed`: the gateway's clients in one process; otherwise made for
     HUBBEN_GRAPH_URL and HUBBEN_FEED_URL. `engine`: shared with this process's jobs."""
@@ -67,6 +91,9 @@ def create_app(settings: Settings, graph: Any = None, feed: Any = None, engine: 
         else:
             app.state.index = open_engine(settings)
             stack.push_async_callback(app.state.index.close)
+        if await app.state.index.stale():
+            # Searches answer from the empty index meanwhile; the rebuild swaps the full one in.
+            stack.push_async_callback(_stop, asyncio.create_task(rebuild(app)))
 
     app = create_service_app(SERVICE, settings, router, MIGRATIONS, resources)
     app.include_router(failed_jobs_router)

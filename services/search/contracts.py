@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from services.feed.contracts import FieldValueError
-from services.graph.contracts import OrganisationKind
+from services.graph.contracts import InitiativeArea, InitiativeStatus, OrganisationKind, Technique
 from shared.geo import counties, municipalities
 from shared.search_documents import DocType
 
@@ -37,12 +37,17 @@ def _codes(values: list[str], known: Container[str], what: str) -> list[str]:
 class SearchFilters(BaseModel):
     """Within one filter any value matches; across filters all must."""
 
-    types: list[DocType] = Field(default_factory=list, max_length=5)
+    types: list[DocType] = Field(default_factory=list, max_length=len(DocType))
     county_codes: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     municipality_codes: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     organisation_kinds: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     hub_ids: list[int] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     tags: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    # Initiatives only: a document without an area, status or technique never matches these.
+    areas: list[InitiativeArea] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    statuses: list[InitiativeStatus] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    # Normalised as the graph stores them (lower case, one space between words, no "#").
+    techniques: list[Technique] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     # Events starting in [starts_from, starts_before). Without either, only events that
     # have not ended yet are found, unless include_past.
     starts_from: datetime | None = None
@@ -71,6 +76,11 @@ class SearchFilters(BaseModel):
         if any(not t or len(t) > 40 for t in tags):
             raise ValueError("tags are 1 to 40 characters")
         return list(dict.fromkeys(tags))
+
+    @field_validator("areas", "statuses", "techniques")
+    @classmethod
+    def _once(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
 
     @model_validator(mode="after")
     def _range(self) -> SearchFilters:
@@ -131,6 +141,9 @@ class Facets(BaseModel):
     county_codes: list[FacetValue] = Field(default_factory=list)
     organisation_kinds: list[FacetValue] = Field(default_factory=list)
     tags: list[FacetValue] = Field(default_factory=list)
+    areas: list[FacetValue] = Field(default_factory=list)
+    statuses: list[FacetValue] = Field(default_factory=list)
+    techniques: list[FacetValue] = Field(default_factory=list)
 
 
 class SearchOut(BaseModel):
@@ -143,7 +156,7 @@ class SearchOut(BaseModel):
 
 class SuggestIn(BaseModel):
     prefix: Text = Field(min_length=1, max_length=100)
-    types: list[DocType] = Field(default_factory=list, max_length=5)
+    types: list[DocType] = Field(default_factory=list, max_length=len(DocType))
     first: int = Field(default=8, ge=1, le=20)
 
 

@@ -15,7 +15,15 @@ from shared.search_documents import IndexDocument
 
 # Meilisearch reads at most 10 words of a query; so do we, on both engines.
 MAX_QUERY_WORDS = 10
-FACET_SIZES = {"types": 10, "county_codes": 25, "organisation_kinds": 10, "tags": 20}
+FACET_SIZES = {
+    "types": 10,
+    "county_codes": 25,
+    "organisation_kinds": 10,
+    "tags": 20,
+    "areas": 20,
+    "statuses": 10,
+    "techniques": 20,
+}
 EVENT_TYPES = ("event",)
 # Posts and events by muted members are left out; muted members themselves are not.
 AUTHORED_TYPES = ("post", "event")
@@ -32,14 +40,15 @@ def seconds(when: datetime) -> int:
 def fields_of(doc: IndexDocument) -> dict[str, Any]:
     """A document as both engines store and filter it, under the same field names: `text`
     carries the tags too, so they are found as words; times are integers (`created` in
-    microseconds for newest-first, `starts`/`ends` in seconds for events)."""
+    microseconds for newest-first, `starts`/`ends` in seconds for events). An initiative's
+    techniques are words of `text` too, and its own `technique` values (not `tag`)."""
     fields: dict[str, Any] = {
         "key": doc.key,
         "type": doc.type.value,
         "id": doc.id,
         "lang": doc.language.value,
         "title": doc.title,
-        "text": "\n".join([doc.text, *doc.tags]) if doc.tags else doc.text,
+        "text": "\n".join([doc.text, *doc.tags, *doc.techniques]) if doc.tags or doc.techniques else doc.text,
         "tag": [t.lower() for t in doc.tags],
         "county": doc.county_codes,
         "municipality": doc.municipality_codes,
@@ -48,6 +57,12 @@ def fields_of(doc: IndexDocument) -> dict[str, Any]:
     }
     if doc.organisation_kind:
         fields["org_kind"] = doc.organisation_kind
+    if doc.area:
+        fields["area"] = doc.area
+    if doc.status:
+        fields["status"] = doc.status
+    if doc.techniques:
+        fields["technique"] = [t.lower() for t in doc.techniques]
     for name, value in (("hub", doc.hub_id), ("author", doc.author_id), ("org", doc.organisation_id)):
         if value is not None:
             fields[name] = value
@@ -82,10 +97,30 @@ class Filters:
     organisation_kinds: tuple[str, ...] = ()
     hub_ids: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
+    # Initiatives' area, status and techniques (other documents have none, so never match).
+    areas: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    techniques: tuple[str, ...] = ()
     starts_from: datetime | None = None
     starts_before: datetime | None = None
     # Events that ended before this are left out (None: past events too).
     ends_after: datetime | None = None
+
+
+def value_filters(f: Filters, types: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...] | tuple[int, ...]], ...]:
+    """(index field, values) of every filter that matches one of its values: the same fields on
+    both engines. Empty values filter nothing."""
+    return (
+        ("type", types),
+        ("county", f.county_codes),
+        ("municipality", f.municipality_codes),
+        ("org_kind", f.organisation_kinds),
+        ("hub", f.hub_ids),
+        ("tag", f.tags),
+        ("area", f.areas),
+        ("status", f.statuses),
+        ("technique", f.techniques),
+    )
 
 
 def types_to_search(filters: Filters, sort: SearchSort) -> tuple[str, ...] | None:
@@ -172,6 +207,10 @@ class SearchEngine(Protocol):
 
     async def count(self) -> int:
         """Documents in the live index."""
+
+    async def stale(self) -> bool:
+        """Whether the live index was started afresh (its schema changed with a new version)
+        and needs a reindex to hold the owners' documents again."""
 
     async def clear(self) -> None:
         """Remove every document from the live index (tests start from an empty one)."""

@@ -23,6 +23,8 @@ DOCUMENT_TOPICS = {
     },
     **{f"organisation.{a}": DocType.organisation for a in ("created", "updated", "verified", "unverified")},
     **{f"hub.{a}": DocType.hub for a in ("created", "updated")},
+    # A non-public or deleted initiative is gone at its owner: the refresh removes it.
+    **{f"initiative.{a}": DocType.initiative for a in ("created", "updated", "status_changed", "deleted")},
     **{f"post.{a}": DocType.post for a in ("created", "updated", "deleted", "hidden", "restored")},
     **{f"event.{a}": DocType.event for a in ("created", "updated", "cancelled", "deleted", "hidden", "restored")},
 }

@@ -64,6 +64,7 @@ from services.search.engine import (
     seconds,
     types_to_search,
     typo_budget,
+    value_filters,
 )
 from services.search.text import STEMMERS, stem, stems, words
 from shared.search_documents import IndexDocument
@@ -74,7 +75,15 @@ T = TypeVar("T")
 
 PRIMARY_KEY = "uid"
 LANGUAGES = tuple(STEMMERS)  # sv, en
-FACET_FIELDS = {"types": "type", "county_codes": "county", "organisation_kinds": "org_kind", "tags": "tag"}
+FACET_FIELDS = {
+    "types": "type",
+    "county_codes": "county",
+    "organisation_kinds": "org_kind",
+    "tags": "tag",
+    "areas": "area",
+    "statuses": "status",
+    "techniques": "technique",
+}
 SEARCH_ON = ["title", "title_stems", "text", "text_stems"]
 SUGGEST_ON = ["title", "title_stems", "title_prefixes"]
 RETRIEVE = ["type", "id", "lang", "title", "text"]
@@ -96,6 +105,9 @@ SETTINGS: dict[str, Any] = {
         "county",
         "municipality",
         "org_kind",
+        "area",
+        "status",
+        "technique",
         "audience",
         "hub",
         "author",
@@ -190,15 +202,7 @@ def filter_clauses(f: Filters, sort: SearchSort) -> list[str] | None:
     if types is None:
         return None
     clauses: list[str] = []
-    fields: tuple[tuple[str, Sequence[str | int]], ...] = (
-        ("type", types),
-        ("county", f.county_codes),
-        ("municipality", f.municipality_codes),
-        ("org_kind", f.organisation_kinds),
-        ("hub", f.hub_ids),
-        ("tag", f.tags),
-    )
-    for field, values in fields:
+    for field, values in value_filters(f, types):
         if values:
             clauses.append(any_of(field, values))
     # Starts in [starts_from, starts_before); documents without a start are not events.
@@ -432,6 +436,11 @@ class MeiliEngine:
         await self._ensure()
         stats = await self._run(lambda: self.client.index(self.index_uid).get_stats())
         return int(stats.number_of_documents)
+
+    async def stale(self) -> bool:
+        """Never: the index's settings are brought up to date when it is first used, and the
+        documents it holds keep their fields."""
+        return False
 
     # --- reindex --------------------------------------------------------------------------------
 

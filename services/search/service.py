@@ -51,7 +51,7 @@ SETTLE_ROUNDS = 4
 @dataclass
 class Sources:
     """The owners' document routes, through their clients (graph: members, organisations,
-    hubs; feed: posts, events)."""
+    hubs, initiatives; feed: posts, events)."""
 
     graph: Any  # services.graph.client.GraphClient
     feed: Any  # services.feed.client.FeedClient
@@ -120,6 +120,9 @@ async def search(engine: SearchEngine, scope: Scope, data: SearchIn) -> SearchOu
         organisation_kinds=tuple(f.organisation_kinds),
         hub_ids=tuple(f.hub_ids),
         tags=tuple(f.tags),
+        areas=tuple(a.value for a in f.areas),
+        statuses=tuple(s.value for s in f.statuses),
+        techniques=tuple(f.techniques),
         starts_from=f.starts_from,
         starts_before=f.starts_before,
         ends_after=None if f.include_past or ranged else utcnow(),

@@ -7,13 +7,19 @@ process notices (a stat per search) and opens the new generation.
 Writers: Tantivy allows one writer per index directory, across processes. A write takes
 the writer, commits and lets it go, so `hubben serve` and any `hubben worker` may all
 write; one that finds the lock busy polls until it is free. Searches and commits release
-the GIL and run in threads."""
+the GIL and run in threads.
+
+Schema changes: an index stores its schema, and Tantivy will not open one written with
+another. A live generation of an older schema (a new version added fields) is replaced by an
+empty one of this schema, and a `REBUILD` file marks the index as needing a reindex until one
+is swapped in; the search service starts that reindex (see `stale` and services/search/api.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +41,7 @@ from services.search.engine import (
     fields_of,
     seconds,
     types_to_search,
+    value_filters,
 )
 from services.search.text import analyzer, stem, typo_budget
 from shared.search_documents import IndexDocument
@@ -42,6 +49,8 @@ from shared.search_documents import IndexDocument
 log = structlog.get_logger("hubben.search")
 
 CURRENT = "CURRENT"
+REBUILD = "REBUILD"
+SCHEMA_MISMATCH = "schema does not match"
 LIVE_WRITER_HEAP = 15_000_000
 BUILD_WRITER_HEAP = 200_000_000
 LOCK_WAIT_SECONDS = 60.0
@@ -53,7 +62,15 @@ LOCK_POLL_SECONDS = 0.02
 TITLE, TEXT, TITLE_STEM, TEXT_STEM, TITLE_PREFIX, TEXT_PREFIX, TITLE_TYPO, TEXT_TYPO = (
     6.0, 2.0, 4.0, 1.5, 0.4, 0.2, 0.1, 0.05,
 )  # fmt: skip
-FACET_FIELDS = {"types": "type", "county_codes": "county", "organisation_kinds": "org_kind", "tags": "tag"}
+FACET_FIELDS = {
+    "types": "type",
+    "county_codes": "county",
+    "organisation_kinds": "org_kind",
+    "tags": "tag",
+    "areas": "area",
+    "statuses": "status",
+    "techniques": "technique",
+}
 
 
 def _schema() -> tantivy.Schema:
@@ -73,6 +90,8 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("county", tokenizer_name="raw", fast=True)
     sb.add_text_field("municipality", tokenizer_name="raw")
     sb.add_text_field("org_kind", tokenizer_name="raw", fast=True)
+    for name in ("area", "status", "technique"):  # initiatives
+        sb.add_text_field(name, tokenizer_name="raw", fast=True)
     sb.add_text_field("audience", tokenizer_name="raw")
     for name in ("hub", "author", "org"):
         sb.add_integer_field(name, indexed=True)
@@ -149,14 +168,7 @@ def _filters(f: Filters, sort: SearchSort) -> list[tuple[Occur, Query]]:
     types = types_to_search(f, sort)
     if types is None:
         return [(Occur.Must, Query.empty_query())]
-    for field, values in (
-        ("type", types),
-        ("county", f.county_codes),
-        ("municipality", f.municipality_codes),
-        ("org_kind", f.organisation_kinds),
-        ("hub", f.hub_ids),
-        ("tag", f.tags),
-    ):
+    for field, values in value_filters(f, types):
         if values:
             clauses.append((Occur.Must, _any(field, values)))
     if f.starts_from or f.starts_before:
@@ -194,13 +206,22 @@ def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, list[FacetVal
     }
 
 
+class SchemaChanged(Exception):
+    """The directory holds an index written with another schema."""
+
+
 class _Generation:
     """One generation's directory, opened with our analyzers."""
 
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        try:
+            self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        except ValueError as exc:
+            if SCHEMA_MISMATCH in str(exc):
+                raise SchemaChanged(str(path)) from exc
+            raise
         for name in ("words", "sv", "en"):
             self.index.register_tokenizer(name, analyzer(name))
 
@@ -225,6 +246,7 @@ class TantivyEngine:
         self._current_stamp: tuple[int, int] | None = None
         self._live: _Generation | None = None
         self._write_lock = asyncio.Lock()
+        self._afresh_lock = threading.Lock()  # searches and writes open the live generation in threads
 
     # --- generations --------------------------------------------------------------------------
 
@@ -242,9 +264,28 @@ class TantivyEngine:
         stamp = (st.st_mtime_ns, st.st_ino)
         if self._live is None or stamp != self._current_stamp:
             name = pointer.read_text().strip()
-            self._live = _Generation(self.root / name)
+            try:
+                self._live = _Generation(self.root / name)
+            except SchemaChanged:
+                return self._start_afresh(name)
             self._current_stamp = stamp
         return self._live
+
+    def _start_afresh(self, outdated: str) -> _Generation:
+        """The live generation has an older schema: mark the index for a rebuild and make an
+        empty generation of this schema live (searches answer nothing until the reindex)."""
+        with self._afresh_lock:
+            if self._pointer().read_text().strip() != outdated:
+                # Another thread (or process) started afresh first: take its generation.
+                return self._live_generation()
+            (self.root / REBUILD).write_text(f"{outdated}\n")
+            fresh = f"g{time.time_ns()}"
+            live = _Generation(self.root / fresh)
+            self._point_to(fresh)
+            st = self._pointer().stat()
+            self._live, self._current_stamp = live, (st.st_mtime_ns, st.st_ino)
+        log.warning("search.schema_changed", outdated=outdated, fresh=fresh, action="reindex")
+        return live
 
     def _point_to(self, generation: str) -> None:
         tmp = self.root / f"{CURRENT}.{os.getpid()}.tmp"
@@ -323,6 +364,15 @@ class TantivyEngine:
     async def count(self) -> int:
         return int(self._live_generation().index.searcher().num_docs)
 
+    async def stale(self) -> bool:
+        """Whether the live index lacks documents because its schema changed (until a reindex)."""
+
+        def check() -> bool:
+            self._live_generation()
+            return (self.root / REBUILD).exists()
+
+        return await asyncio.to_thread(check)
+
     # --- reindex --------------------------------------------------------------------------------
 
     async def build(self, generation: str) -> TantivyBuild:
@@ -377,6 +427,7 @@ class TantivyBuild:
         pointer = self.engine._pointer()
         previous = pointer.read_text().strip() if pointer.exists() else None
         self.engine._point_to(self.generation)
+        (self.engine.root / REBUILD).unlink(missing_ok=True)
         # Keep the generation just replaced: a reader elsewhere may still be on it for a moment.
         self.engine._drop_old_generations({self.generation, *([previous] if previous else [])})
         log.info("search.swapped", generation=self.generation, previous=previous)

@@ -1,13 +1,16 @@
-"""Members, organisations and hubs as the search service indexes them (shared.search_documents):
-by ids, with the ones that must leave the index as `gone`, or as an export in id order. And a
-member's search scope: their hubs, blocks both ways and mutes."""
+"""Members, organisations, hubs and initiatives as the search service indexes them
+(shared.search_documents): by ids, with the ones that must leave the index as `gone`, or as an
+export in id order. And a member's search scope: their hubs, blocks both ways and mutes.
+
+Only live, public initiatives are documents: one kept to its organisation, or deleted, is
+`gone` (search serves everyone alike; an organisation's members find its drafts on its page)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.graph import repository as repo
-from services.graph.models import Hub, Member, Organisation
+from services.graph.models import Hub, Initiative, InitiativePlace, Member, Organisation
 from shared.errors import NotFound
 from shared.geo import municipalities
 from shared.search_documents import (
@@ -21,7 +24,7 @@ from shared.search_documents import (
     document_page,
 )
 
-SERVED = (DocType.member, DocType.organisation, DocType.hub)
+SERVED = (DocType.member, DocType.organisation, DocType.hub, DocType.initiative)
 
 
 def places(municipality_code: str | None, county_code: str | None = None) -> tuple[list[str], list[str]]:
@@ -93,6 +96,39 @@ def hub_document(hub: Hub, owner: Organisation | None) -> IndexDocument:
     )
 
 
+def initiative_document(initiative: Initiative, places: list[InitiativePlace]) -> IndexDocument:
+    """Its places give the municipality codes and the counties (a county-only place, the county)."""
+    return IndexDocument(
+        type=DocType.initiative,
+        id=initiative.id,
+        title=initiative.title,
+        text=_lines(
+            initiative.summary,
+            initiative.description,
+            initiative.societal_benefit,
+            initiative.funder,
+            initiative.programme,
+        ),
+        municipality_codes=list(dict.fromkeys(p.municipality_code for p in places if p.municipality_code)),
+        county_codes=list(dict.fromkeys(p.county_code for p in places)),
+        organisation_id=initiative.organisation_id,
+        audience=Audience.public,
+        created_at=initiative.created_at,
+        area=initiative.area,
+        status=initiative.status,
+        techniques=list(initiative.techniques),
+    )
+
+
+async def _initiatives(session: AsyncSession, ids: list[int] | None, after: int, limit: int) -> list[IndexDocument]:
+    if ids is not None:
+        found = await repo.initiatives_by_ids(session, ids, repo.public_initiative())
+    else:
+        found = [i for i, _ in await repo.initiatives_for_export(session, after, limit)]
+    places = await repo.places_of(session, [i.id for i in found])
+    return [initiative_document(i, places[i.id]) for i in found]
+
+
 async def _documents(session: AsyncSession, query: DocumentQuery) -> list[IndexDocument]:
     ids, after, limit = query.ids, query.after, query.limit
     match query.type:
@@ -102,6 +138,8 @@ async def _documents(session: AsyncSession, query: DocumentQuery) -> list[IndexD
             return [organisation_document(o) for o in await repo.searchable_organisations(session, ids, after, limit)]
         case DocType.hub:
             return [hub_document(h, o) for h, o in await repo.searchable_hubs(session, ids, after, limit)]
+        case DocType.initiative:
+            return await _initiatives(session, ids, after, limit)
     raise ValueError(f"the graph service serves no {query.type} documents")
 
 

@@ -145,6 +145,9 @@ async def test_post_documents(api: Api) -> None:
         "audience": Audience.members,
         "starts_at": None,
         "ends_at": None,
+        "area": None,
+        "status": None,
+        "techniques": [],
     }
     assert doc.created_at is not None and doc.key == f"post:{raw(as_org)}"
     # A post without a title, on the author's own profile, for everyone, in Swedish.
@@ -196,6 +199,9 @@ async def test_event_documents(api: Api) -> None:
         "audience": Audience.members,
         "starts_at": datetime.fromisoformat(times["startsAt"]),
         "ends_at": datetime.fromisoformat(times["endsAt"]),
+        "area": None,
+        "status": None,
+        "techniques": [],
     }
     # Online only: no place; a member organises it.
     assert (remote.text, remote.municipality_codes, remote.county_codes) == ("", [], [])

@@ -1,5 +1,5 @@
-"""What the graph service hands the search service: members, organisations and hubs as index
-documents (by ids, with what must leave the index as `gone`, or exported page by page in id
+"""What the graph service hands the search service: members, organisations, hubs and
+initiatives as index documents (by ids, with what must leave the index as `gone`, or exported page by page in id
 order), and a member's search scope. Only services may ask."""
 
 from __future__ import annotations
@@ -141,6 +141,9 @@ async def test_member_document_is_their_profile(api: Api) -> None:
         "audience": Audience.public,
         "starts_at": None,
         "ends_at": None,
+        "area": None,
+        "status": None,
+        "techniques": [],
     }
     assert doc.created_at is not None and doc.key == f"member:{raw(anna.id)}"
     # A bare profile: its display name, nothing else, Swedish.
@@ -260,6 +263,63 @@ async def test_export_pages_through_organisations_and_hubs(api: Api) -> None:
     assert [d.id for d in exported_hubs] == sorted(hubs)
     assert {d.id: d.audience for d in exported_hubs}[hubs[2]] == Audience.hub_members
     assert {d.id: d.organisation_id for d in exported_hubs} == {h: orgs[i % 3] for i, h in enumerate(hubs)}
+
+
+async def test_initiative_documents_are_the_live_public_ones(api: Api) -> None:
+    owner = await api.sign_up()
+    org_id = await make_org(owner)
+    g, who = graph(api), Principal(member_id=raw(owner.id), roles=("member",), token_kind="jwt")
+    shown = await g.create_initiative(
+        who,
+        org_id,
+        {
+            "title": "Chattbot för bygglov",
+            "summary": "Svarar dygnet runt",
+            "description": "Byggd med **RAG**.",
+            "area": "urban_planning",
+            "status": "pilot",
+            "techniques": ["Språkmodeller", "rag"],
+            "funder": "Vinnova",
+            # Göteborg (its county follows), and the whole of Skåne.
+            "places": [{"municipality_code": "1480"}, {"county_code": "12"}],
+        },
+    )
+    draft = await g.create_initiative(who, org_id, {"title": "Utkast", "area": "other", "visibility": "organisation"})
+    deleted = await g.create_initiative(who, org_id, {"title": "Borttagen", "area": "other"})
+    await g.delete_initiative(who, deleted.id)
+    unknown = 4242
+
+    page = await documents(api, DocType.initiative, ids=[shown.id, draft.id, deleted.id, unknown])
+    # Kept to its organisation, deleted or unknown: all must leave the index.
+    assert page.gone == [draft.id, deleted.id, unknown]
+    (doc,) = page.documents
+    assert doc.model_dump(exclude={"created_at"}) == {
+        "type": DocType.initiative,
+        "id": shown.id,
+        "language": Language.sv,
+        "title": "Chattbot för bygglov",
+        "text": "Svarar dygnet runt\nByggd med **RAG**.\nVinnova",
+        "tags": [],
+        "county_codes": ["14", "12"],
+        "municipality_codes": ["1480"],
+        "organisation_kind": None,
+        "organisation_id": org_id,
+        "hub_id": None,
+        "author_id": None,
+        "audience": Audience.public,
+        "starts_at": None,
+        "ends_at": None,
+        "area": "urban_planning",
+        "status": "pilot",
+        "techniques": ["språkmodeller", "rag"],
+    }
+    assert doc.created_at == shown.created_at
+
+    # Published, it is a document; the export holds the public ones only, in id order.
+    await g.update_initiative(who, draft.id, {"visibility": "public"})
+    more = [(await g.create_initiative(who, org_id, {"title": f"Nr {i}", "area": "other"})).id for i in range(3)]
+    exported = await export_all(api, DocType.initiative, 2)
+    assert [d.id for d in exported] == sorted([shown.id, draft.id, *more])
 
 
 # --- the scope ------------------------------------------------------------------------------------

@@ -178,6 +178,39 @@ async def test_each_filter_narrows_and_values_within_a_filter_widen(index: Searc
     assert await find(index, "ai", **f(types=["post"], hub_ids=[78])) == keys(other)
 
 
+async def test_initiatives_filter_by_area_status_and_technique(index: SearchEngine) -> None:
+    bygglov = doc("initiative", title="Chattbot för bygglov", text="Svarar på frågor", area="urban_planning",
+                  status="pilot", techniques=["språkmodeller", "rag"], county_codes=["24"])  # fmt: skip
+    skola = doc("initiative", title="Schemaläggning med AI", area="education", status="in_production",
+                techniques=["optimering"], county_codes=["12"], municipality_codes=["1281"])  # fmt: skip
+    post = doc("post", text="AI och språkmodeller", tags=["språkmodeller"])
+    await index.upsert([bygglov, skola, post])
+
+    def f(**kw: Any) -> dict[str, Any]:
+        return {"filters": SearchFilters(**kw)}
+
+    assert await find(index, "bygglov") == keys(bygglov)
+    assert await find(index, "", **f(areas=["education"])) == keys(skola)
+    assert sorted(await find(index, "", **f(areas=["education", "urban_planning"]))) == sorted(keys(bygglov, skola))
+    assert await find(index, "", **f(statuses=["pilot"])) == keys(bygglov)
+    assert await find(index, "", **f(statuses=["ended"])) == []
+    # A technique is an initiative's own: the post tagged the same is not found by it.
+    assert await find(index, "", **f(techniques=["Språkmodeller"])) == keys(bygglov)
+    assert await find(index, "", **f(tags=["språkmodeller"])) == keys(post)
+    assert sorted(await find(index, "språkmodeller")) == sorted(keys(bygglov, post))  # and words of its text
+    assert await find(index, "", **f(county_codes=["12"], types=["initiative"])) == keys(skola)
+    assert await find(index, "", **f(areas=["education"], statuses=["pilot"])) == []
+
+    out = await service.search(
+        index, ANYONE, SearchIn(query="", facets=True, filters=SearchFilters(types=["initiative"]))
+    )
+    assert out.facets is not None
+    assert {v.value: v.count for v in out.facets.areas} == {"urban_planning": 1, "education": 1}
+    assert {v.value: v.count for v in out.facets.statuses} == {"pilot": 1, "in_production": 1}
+    assert {v.value: v.count for v in out.facets.techniques} == {"språkmodeller": 1, "rag": 1, "optimering": 1}
+    assert out.facets.tags == []
+
+
 async def test_events_are_upcoming_by_default_and_filter_by_start(index: SearchEngine) -> None:
     soon = doc("event", title="AI-dagen", starts_at=NOW + timedelta(days=2), ends_at=NOW + timedelta(days=2, hours=3))
     later = doc("event", title="AI-veckan", starts_at=NOW + timedelta(days=40), ends_at=NOW + timedelta(days=41))
@@ -234,10 +267,13 @@ async def test_bad_cursors_and_filters_are_refused(index: SearchEngine) -> None:
         with pytest.raises(BadUserInput):
             await service.search(index, ANYONE, SearchIn(after=cursor))
     for bad in ({"county_codes": ["99"]}, {"municipality_codes": ["0000"]}, {"organisation_kinds": ["sect"]},
-                {"types": ["comment"]}, {"tags": [""]}):  # fmt: skip
+                {"types": ["comment"]}, {"tags": [""]}, {"areas": ["sport"]}, {"statuses": ["done"]},
+                {"techniques": ["#"]}, {"techniques": ["x" * 41]}):  # fmt: skip
         with pytest.raises(ValidationError):
             SearchFilters(**bad)
     assert SearchFilters(organisation_kinds=["other"]).organisation_kinds == ["other"]  # every kind there is
+    assert SearchFilters(techniques=["#Machine  Learning", "machine learning"]).techniques == ["machine learning"]
+    assert SearchFilters(types=list(DocType)).types == list(DocType)  # every type at once
     with pytest.raises(ValidationError):
         SearchFilters(starts_from=NOW, starts_before=NOW - timedelta(days=1))
     with pytest.raises(ValidationError):

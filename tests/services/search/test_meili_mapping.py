@@ -59,8 +59,30 @@ def test_a_document_carries_stems_in_its_language_and_only_the_fields_it_has() -
     assert d["title_prefixes"].split()[:3] == ["k", "ko", "kom"] and "kommunerna" in d["title_prefixes"].split()
     assert (d["county"], d["hub"], d["author"], d["audience"]) == (["24"], 5, 7, "hub_members")
     assert d["created"] == SECONDS * 1_000_000
-    for absent in ("org", "org_kind", "starts", "ends"):  # missing, so `ends NOT EXISTS` holds
+    for absent in ("org", "org_kind", "starts", "ends", "area", "status", "technique"):  # `NOT EXISTS` holds
         assert absent not in d
+
+
+def test_an_initiative_carries_its_area_status_and_techniques() -> None:
+    initiative = IndexDocument(
+        type=DocType.initiative,
+        id=8,
+        title="Chattbot för bygglov",
+        text="Svarar dygnet runt",
+        techniques=["språkmodeller", "rag"],
+        county_codes=["24"],
+        municipality_codes=["2480"],
+        organisation_id=3,
+        area="urban_planning",
+        status="pilot",
+        created_at=NOW,
+    )
+    d = document(initiative)
+    assert d["uid"] == "initiative-8" and d["type"] == "initiative"
+    assert (d["area"], d["status"], d["technique"]) == ("urban_planning", "pilot", ["språkmodeller", "rag"])
+    assert d["text"] == "Svarar dygnet runt\nspråkmodeller\nrag"  # techniques are words to find, too
+    assert "tag" in d and d["tag"] == []  # not post tags
+    assert (d["county"], d["municipality"], d["org"]) == (["24"], ["2480"], 3)
 
 
 def test_an_english_event_is_stemmed_in_english_with_times_in_seconds() -> None:
@@ -110,6 +132,9 @@ def test_filters_become_one_expression() -> None:
         organisation_kinds=("municipality",),
         hub_ids=(77,),
         tags=("etik",),
+        areas=("education", "health"),
+        statuses=("pilot",),
+        techniques=("datorseende",),
         starts_from=NOW,
         starts_before=NOW + timedelta(days=3),
         ends_after=NOW,
@@ -123,6 +148,9 @@ def test_filters_become_one_expression() -> None:
             'org_kind IN ["municipality"]',
             "hub IN [77]",
             'tag IN ["etik"]',
+            'area IN ["education", "health"]',
+            'status IN ["pilot"]',
+            'technique IN ["datorseende"]',
             f"starts >= {SECONDS}",
             f"starts < {SECONDS + 3 * 86_400}",
             f"(ends NOT EXISTS OR ends >= {SECONDS})",
@@ -194,7 +222,7 @@ def test_the_federated_request() -> None:
     assert federation == {
         "offset": 5,
         "limit": 10,
-        "facetsByIndex": {"hubben": ["type", "county", "org_kind", "tag"]},
+        "facetsByIndex": {"hubben": ["type", "county", "org_kind", "tag", "area", "status", "technique"]},
     }
     assert [q["q"] for q in queries] == ["öppna data", 'öppna "dat"', '"öppn" data', '"öppn" "dat"']
     assert queries[0]["filter"] == 'audience = "public"'
@@ -221,6 +249,9 @@ def test_settings_search_stems_exactly_and_filter_every_filtered_field() -> None
         "author",
         "key",
         "lang",
+        "area",
+        "status",
+        "technique",
     } <= filterable
     assert {"starts", "ends"} <= filterable and set(SETTINGS["sortableAttributes"]) == {"created", "starts"}
     assert SETTINGS["pagination"] == {"maxTotalHits": 1000}
@@ -231,9 +262,13 @@ def test_facets_are_renamed_ranked_and_cut() -> None:
     out = facets_of({"type": {"post": 2, "organisation": 3}, "county": {"24": 2, "12": 1}, "tag": tags})
     assert [(v.value, v.count) for v in out["types"]] == [("organisation", 3), ("post", 2)]
     assert [v.value for v in out["county_codes"]] == ["24", "12"]
-    assert out["organisation_kinds"] == []
+    assert out["organisation_kinds"] == [] and out["areas"] == [] and out["statuses"] == []
     assert [v.value for v in out["tags"][:4]] == ["ai", "etik", "sport", "t00"]  # count, then value
     assert len(out["tags"]) == FACET_SIZES["tags"]
+    out = facets_of({"area": {"health": 1, "education": 3}, "status": {"pilot": 2}, "technique": {"nlp": 1}})
+    assert [(v.value, v.count) for v in out["areas"]] == [("education", 3), ("health", 1)]
+    assert [(v.value, v.count) for v in out["statuses"]] == [("pilot", 2)]
+    assert [(v.value, v.count) for v in out["techniques"]] == [("nlp", 1)]
 
 
 def test_an_answer_reads_hits_total_and_facets() -> None:

@@ -10,6 +10,7 @@ from strawberry.types.nodes import SelectedField
 
 from services.gateway.context import Info
 from services.gateway.graphql.base import PageInfo, decode_id
+from services.gateway.graphql.initiatives.types import InitiativeArea, InitiativeStatus
 from services.gateway.graphql.organisations.types import OrganisationKind
 from services.gateway.graphql.search.types import (
     Highlight,
@@ -36,6 +37,15 @@ class SearchFilter:
     organisation_kinds: list[OrganisationKind] | None = None  # type: ignore[valid-type]
     hub_ids: list[strawberry.ID] | None = None
     tags: list[str] | None = None
+    areas: list[InitiativeArea] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Initiatives in any of these areas."
+    )
+    statuses: list[InitiativeStatus] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Initiatives in any of these statuses."
+    )
+    techniques: list[str] | None = strawberry.field(
+        default=None, description="Initiatives using any of these AI techniques (as lower-case tags; case is ignored)."
+    )
     starts_from: datetime | None = strawberry.field(default=None, description="Events starting at or after.")
     starts_before: datetime | None = strawberry.field(default=None, description="Events starting before.")
     include_past: bool = strawberry.field(
@@ -55,6 +65,9 @@ def _filters(f: SearchFilter | None) -> sc.SearchFilters:
         organisation_kinds=[k.value for k in f.organisation_kinds or []],
         hub_ids=[decode_id(h, "Hub", "hubIds") for h in f.hub_ids or []],
         tags=f.tags or [],
+        areas=[a.value for a in f.areas or []],
+        statuses=[s.value for s in f.statuses or []],
+        techniques=f.techniques or [],
         starts_from=f.starts_from,
         starts_before=f.starts_before,
         include_past=f.include_past,
@@ -87,7 +100,7 @@ def _check_page(first: int, after: str | None) -> None:
 @strawberry.type
 class SearchQuery:
     @strawberry.field(
-        description="Search members, organisations, hubs, posts and events. The query is plain words "
+        description="Search members, organisations, hubs, initiatives, posts and events. The query is plain words "
         "(Swedish and English stemming by each document's language; typos forgiven from 5 letters; the "
         f"last word may be the start of one); at most {sc.MAX_QUERY_CHARS} characters."
     )

@@ -1,5 +1,5 @@
-"""Search results: members, organisations, hubs, posts and events in one list, each with
-its highlighted title and a snippet, plus facet counts for refining the search."""
+"""Search results: members, organisations, hubs, initiatives, posts and events in one list,
+each with its highlighted title and a snippet, plus facet counts for refining the search."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from services.gateway.context import Info
 from services.gateway.graphql.base import PageInfo, graphql_enum
 from services.gateway.graphql.feed.types import Event, Post
 from services.gateway.graphql.hubs.types import Hub
-from services.gateway.graphql.members.types import Member
+from services.gateway.graphql.initiatives.types import Initiative
+from services.gateway.graphql.members.types import Language, Member
 from services.gateway.graphql.organisations.types import Organisation
+from services.graph.initiatives_reference import AREAS, STATUSES, Term, label
 from services.search import contracts as sc
 from shared.geo import counties
 from shared.search_documents import DocType
@@ -25,7 +27,10 @@ SearchSort = graphql_enum(
     "SearchSort",
     "RELEVANCE (newest first without words), NEWEST, or EVENT_START (events, soonest first).",
 )
-SearchResult = Annotated[Member | Organisation | Hub | Post | Event, strawberry.union("SearchResult")]
+# Initiative is imported, not a strawberry.lazy reference: this strawberry cannot resolve a
+# lazy type inside a union.
+SearchResult = Annotated[Member | Organisation | Hub | Initiative | Post | Event, strawberry.union("SearchResult")]
+SV = Language("sv")
 
 
 @strawberry.type(description="A span of a text that matched the search, in characters: [start, end).")
@@ -65,7 +70,9 @@ class SearchEdge:
 class FacetCount:
     value: str
     count: int
-    label: str | None = strawberry.field(default=None, description="A readable name (counties).")
+    label: str | None = strawberry.field(
+        default=None, description="A readable name (counties; areas and statuses in the language asked for)."
+    )
 
 
 @strawberry.type(description="Counts over every result of the search, for refining it.")
@@ -74,6 +81,16 @@ class SearchFacets:
     counties: list[FacetCount]
     organisation_kinds: list[FacetCount]
     tags: list[FacetCount]
+    techniques: list[FacetCount] = strawberry.field(description="Initiatives' AI techniques.")
+    out: strawberry.Private[sc.Facets]
+
+    @strawberry.field(description="Initiatives' areas of activity (values are InitiativeArea names).")
+    def areas(self, language: Language = SV) -> list[FacetCount]:  # type: ignore[valid-type]
+        return _labelled(self.out.areas, AREAS, language)
+
+    @strawberry.field(description="Initiatives' statuses (values are InitiativeStatus names).")
+    def statuses(self, language: Language = SV) -> list[FacetCount]:  # type: ignore[valid-type]
+        return _labelled(self.out.statuses, STATUSES, language)
 
     @classmethod
     def from_out(cls, f: sc.Facets) -> SearchFacets:
@@ -88,7 +105,14 @@ class SearchFacets:
             counties=[county(v) for v in f.county_codes],
             organisation_kinds=[FacetCount(value=v.value.upper(), count=v.count) for v in f.organisation_kinds],
             tags=[FacetCount(value=v.value, count=v.count) for v in f.tags],
+            techniques=[FacetCount(value=v.value, count=v.count) for v in f.techniques],
+            out=f,
         )
+
+
+def _labelled(values: list[sc.FacetValue], terms: tuple[Term, ...], language: object) -> list[FacetCount]:
+    lang = getattr(language, "value", "sv")
+    return [FacetCount(value=v.value.upper(), count=v.count, label=label(terms, v.value, lang)) for v in values]
 
 
 @strawberry.type(description="A page of search results.")
@@ -119,6 +143,7 @@ async def load_results(info: Info, hits: list[Any]) -> list[Any]:
         DocType.hub: (loaders.hub, Hub),
         DocType.post: (loaders.post, Post),
         DocType.event: (loaders.event, Event),
+        DocType.initiative: (loaders.initiative, Initiative),
     }
 
     async def one(hit: Any) -> Any:
