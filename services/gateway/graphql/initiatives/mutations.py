@@ -27,10 +27,9 @@ class InitiativePlaceInput:
 
 
 @strawberry.input
-class CreateInitiativeInput:
-    organisation_id: strawberry.ID
-    title: str
-    area: InitiativeArea  # type: ignore[valid-type]
+class _InitiativeFields:
+    """What creating and editing both set; unset fields are left out of the service's body."""
+
     summary: str | None = strawberry.UNSET
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Markdown.")
     techniques: list[str] | None = strawberry.UNSET
@@ -50,28 +49,18 @@ class CreateInitiativeInput:
     reuses_initiative_ids: list[strawberry.ID] | None = strawberry.UNSET
 
 
+@strawberry.input
+class CreateInitiativeInput(_InitiativeFields):
+    organisation_id: strawberry.ID
+    title: str
+    area: InitiativeArea  # type: ignore[valid-type]
+
+
 @strawberry.input(description="Only the fields you pass change; pass null to clear an optional field.")
-class UpdateInitiativeInput:
+class UpdateInitiativeInput(_InitiativeFields):
     id: strawberry.ID
     title: str | None = strawberry.UNSET
     area: InitiativeArea | None = strawberry.UNSET  # type: ignore[valid-type]
-    summary: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    techniques: list[str] | None = strawberry.UNSET
-    status: InitiativeStatus | None = strawberry.UNSET  # type: ignore[valid-type]
-    visibility: InitiativeVisibility | None = strawberry.UNSET  # type: ignore[valid-type]
-    societal_benefit: str | None = strawberry.UNSET
-    funder: str | None = strawberry.UNSET
-    programme: str | None = strawberry.UNSET
-    contact_member_id: strawberry.ID | None = strawberry.UNSET
-    links: list[LinkInput] | None = strawberry.UNSET
-    starts_on: date | None = strawberry.UNSET
-    ends_on: date | None = strawberry.UNSET
-    seeking_partners: bool | None = strawberry.UNSET
-    open_to_reuse: bool | None = strawberry.UNSET
-    places: list[InitiativePlaceInput] | None = strawberry.UNSET
-    partner_organisation_ids: list[strawberry.ID] | None = strawberry.UNSET
-    reuses_initiative_ids: list[strawberry.ID] | None = strawberry.UNSET
 
 
 @strawberry.input

@@ -151,26 +151,24 @@ async def _initiatives(info: Info, ids: list[int]) -> list[Initiative]:
     return [Initiative.from_out(i) for i in found if i]
 
 
-@strawberry.type(description="An area of activity with its labels.")
-class InitiativeAreaEntry:
-    value: InitiativeArea  # type: ignore[valid-type]
+@strawberry.type
+class _Labelled:
     label_sv: str
     label_en: str
 
     @strawberry.field
     def label(self, language: Language = SV) -> str:  # type: ignore[valid-type]
         return self.label_en if getattr(language, "value", "sv") == "en" else self.label_sv
+
+
+@strawberry.type(description="An area of activity with its labels.")
+class InitiativeAreaEntry(_Labelled):
+    value: InitiativeArea  # type: ignore[valid-type]
 
 
 @strawberry.type(description="A status with its labels.")
-class InitiativeStatusEntry:
+class InitiativeStatusEntry(_Labelled):
     value: InitiativeStatus  # type: ignore[valid-type]
-    label_sv: str
-    label_en: str
-
-    @strawberry.field
-    def label(self, language: Language = SV) -> str:  # type: ignore[valid-type]
-        return self.label_en if getattr(language, "value", "sv") == "en" else self.label_sv
 
 
 @strawberry.type(description="How many public initiatives cover a municipality.")
