@@ -17,7 +17,7 @@ from services.feed.mail_api import router as mail_router
 from services.feed.models import Event, Post
 from services.feed.moderation_api import router as moderation_router
 from services.feed.notifications_api import router as notifications_router
-from services.feed.service import calendar, comments, events, feeds, posts, search_source
+from services.feed.service import calendar, comments, events, feeds, initiatives, posts, search_source
 from services.graph.client import GraphClient
 from shared.errors import Forbidden, NotFound
 from shared.pagination import PageRequest
@@ -196,6 +196,7 @@ async def syndication(
     scope_id: int,
     session: Session,
     actor: Actor,
+    graph: Graph,
     fmt: Literal["rss", "atom"],
     title: Annotated[str, Query(max_length=200)],
     link: Annotated[str, Query(max_length=500)],
@@ -210,9 +211,30 @@ async def syndication(
             else feeds.organisation_feed(session, actor, scope_id, page)
         )
     ).items
-    body = calendar.syndication(items, title=title, link=link, self_url=self_url, description=description, fmt=fmt)
+    # Initiatives are the graph service's: their titles come from it, as the reader may see them.
+    initiative_ids = list(
+        dict.fromkeys(i.initiative_activity.initiative_id for i in items if i.initiative_activity is not None)
+    )
+    initiatives = {i.id: i for i in await graph.initiatives_by_ids(actor, initiative_ids)} if initiative_ids else {}
+    body = calendar.syndication(
+        items,
+        title=title,
+        link=link,
+        self_url=self_url,
+        description=description,
+        fmt=fmt,
+        initiatives=initiatives,
+    )
     media = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
     return Response(body, media_type=f"{media}; charset=utf-8")
+
+
+@router.get("/initiative-activities", response_model=list[c.InitiativeActivityOut])
+async def initiative_activities_batch(ids: Ids, session: Session, actor: Actor) -> list[c.InitiativeActivityOut]:
+    """Initiatives' activity items among `ids` that the viewer's feeds may show, in the order asked."""
+    visible = await repo.readable_entry_ids(session, actor, ids)
+    found = await repo.activities_by_ids(session, list(visible))
+    return [initiatives.to_out(found[i]) for i in ids if i in found]
 
 
 # --- comments and reactions -------------------------------------------------------------------

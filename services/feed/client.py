@@ -143,6 +143,12 @@ class FeedClient(FailedJobsClient):
         path = f"/v1/feeds/tag/{quote(tag, safe='')}"
         return await self._get(p, path, c.FeedPage, _page(page))  # type: ignore[no-any-return]
 
+    # initiatives' activity (created, status changed): items of the feeds, made from graph events
+    async def initiative_activities(self, p: Principal, ids: list[int]) -> list[c.InitiativeActivityOut]:
+        """Those among `ids` the viewer's feeds may show, in the order asked."""
+        path = "/v1/initiative-activities"
+        return await self._get(p, path, list[c.InitiativeActivityOut], _ids(ids))  # type: ignore[no-any-return]
+
     # comments and reactions
     async def create_comment(self, p: Principal, data: c.CommentIn | Body) -> c.CommentOut:
         return await self.call(p, "POST", "/v1/comments", c.CommentOut, json=data)  # type: ignore[no-any-return]

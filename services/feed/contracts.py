@@ -283,11 +283,31 @@ class ReactionSummary(BaseModel):
     viewer_reaction: str | None
 
 
+class InitiativeActivityKind(StrEnum):
+    created = "created"  # created public, or first made public (published)
+    status_changed = "status_changed"
+
+
+class InitiativeActivityOut(Output):
+    """Something that happened to a public initiative of an organisation (the graph service
+    owns initiatives: read the initiative itself from it, which applies its visibility)."""
+
+    id: int
+    initiative_id: int
+    organisation_id: int
+    actor_id: int  # the member who made the change
+    kind: InitiativeActivityKind
+    from_status: str | None  # status_changed: before; created: None
+    to_status: str | None  # status_changed: after; created: the status it was created with, if known
+    created_at: datetime
+
+
 class FeedItemOut(BaseModel):
-    """A post or an event in a feed; exactly one of the two is set."""
+    """A post, an event or an initiative's activity in a feed; exactly one is set."""
 
     post: PostOut | None = None
     event: EventOut | None = None
+    initiative_activity: InitiativeActivityOut | None = None
 
 
 class FeedPage(PageOut):

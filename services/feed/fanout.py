@@ -42,9 +42,18 @@ GRAPH = "feed.timeline_graph_event"
 # are reconciled against those copies, so only after it has applied the same event.
 COPY_JOB = "feed.apply_graph_event"
 
-# An entry appears: created, or (moderation) restored.
-APPEAR_TOPICS = {"post.created", "event.created", "post.restored", "event.restored", "entry.restored"}
-# An entry may have stopped being live: deleted, cancelled, or (moderation) hidden. The job
+# An entry appears: created, or (moderation) restored; an initiative's activity appears, or
+# comes back when the initiative is made public again (services.feed.service.initiatives).
+APPEAR_TOPICS = {
+    "post.created",
+    "event.created",
+    "post.restored",
+    "event.restored",
+    "entry.restored",
+    "initiative_activity.created",
+}
+# An entry may have stopped being live: deleted, cancelled, or (moderation) hidden; an
+# initiative's activity, when the initiative is deleted or kept to its organisation. The job
 # checks `Entry.live`, so a cancelled event that stays listed stays in timelines too.
 VANISH_TOPICS = {
     "post.deleted",

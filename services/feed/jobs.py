@@ -14,6 +14,7 @@ from services.feed.fanout import register as register_fanout
 from services.feed.mail import register as register_mail
 from services.feed.models import BlockCopy, Entry, Event, FollowCopy, HandledEvent, HubMemberCopy, MuteCopy, Post
 from services.feed.notify import register as register_notifications
+from services.feed.service import initiatives
 from shared.database import session_scope
 from shared.jobs import Registry, event_key
 
@@ -31,6 +32,7 @@ GRAPH_TOPICS = {
     "hub.member_joined",
     "hub.member_left",
     "hub.role_changed",
+    *initiatives.TOPICS,
 }
 JOB = "feed.apply_graph_event"
 
@@ -86,6 +88,8 @@ async def apply_graph_event(ctx: dict[str, Any], event: dict[str, Any]) -> None:
                 if topic != "hub.member_left":
                     role = p.get("role") or ("admin" if topic == "hub.created" else "member")
                     s.add(HubMemberCopy(hub_id=p["hub_id"], member_id=member_id, role=role))
+        elif topic in initiatives.TOPICS:
+            await initiatives.apply_initiative_event(s, event)
         elif topic == "hub.updated" and p.get("visibility") == "members_only":
             # A hub that closes takes its items with it: from now on they are for its members.
             await s.execute(update(Entry).where(Entry.hub_id == p["hub_id"]).values(visibility="hub_members"))

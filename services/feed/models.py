@@ -152,8 +152,10 @@ class Reaction(SQLModel, table=True):
 
 
 class Entry(SQLModel, table=True):
-    """One row per post or event, carrying what feeds filter on; `id` is the item's id,
-    so paging by id pages by creation time. `live` is false once deleted or hidden."""
+    """One row per feed item (a post, an event, or an initiative's activity), carrying what
+    feeds filter on; `id` is the item's id, so paging by id pages by creation time. `live`
+    is false once deleted or hidden (an initiative's activity: while the initiative is not
+    public, and for good once it is deleted)."""
 
     __tablename__ = "entry"
     __table_args__ = (
@@ -163,7 +165,7 @@ class Entry(SQLModel, table=True):
     )
 
     id: int = Field(sa_type=BigInteger, primary_key=True)
-    item_type: str = Field(max_length=6)
+    item_type: str = Field(max_length=12)  # post, event, initiative (ItemType)
     author_id: int = Field(sa_type=BigInteger)
     organisation_id: int | None = Field(default=None, sa_type=BigInteger)
     hub_id: int | None = Field(default=None, sa_type=BigInteger)
@@ -224,6 +226,38 @@ class HubMemberCopy(SQLModel, table=True):
     hub_id: int = Field(sa_type=BigInteger, primary_key=True)
     member_id: int = Field(sa_type=BigInteger, primary_key=True, index=True)
     role: str = Field(max_length=10)
+
+
+class InitiativeActivity(SQLModel, table=True):
+    """Something that happened to a public initiative of the graph service, shown in feeds
+    as the organisation's: its creation (or its publishing, when it was first kept to the
+    organisation) and each change of status. `id` is its Entry's id. `key` names the effect
+    ("created:<initiative>", "status:<event>"), so a redelivered event adds nothing."""
+
+    __tablename__ = "initiative_activity"
+    __table_args__ = (Index("ix_initiative_activity_initiative", "initiative_id", "id"),)
+
+    id: int = _id()
+    key: str = Field(sa_column=Column(String(60), nullable=False, unique=True))
+    initiative_id: int = _ref(index=False)
+    organisation_id: int = _ref(index=False)
+    actor_id: int = _ref(index=False)  # the member who made the change
+    kind: str = Field(max_length=16)  # created | status_changed
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _created()
+
+
+class InitiativeCopy(SQLModel, table=True):
+    """What the feed knows of an initiative: whether it may be shown (public, not deleted),
+    as of the newest graph event applied to it (its CopyVersion, "initiative:<id>")."""
+
+    __tablename__ = "initiative_copy"
+
+    id: int = Field(sa_type=BigInteger, primary_key=True)
+    organisation_id: int = Field(sa_type=BigInteger)
+    visibility: str = Field(max_length=12)
+    deleted: bool = False
 
 
 class HandledEvent(SQLModel, table=True):
@@ -343,6 +377,8 @@ TABLES = [
     Comment,
     Reaction,
     Entry,
+    InitiativeActivity,
+    InitiativeCopy,
     Tagging,
     FollowCopy,
     BlockCopy,

@@ -41,6 +41,7 @@ from services.feed.models import (
     FollowCopy,
     HandledEvent,
     HubMemberCopy,
+    InitiativeActivity,
     MuteCopy,
     Notification,
     NotificationActor,
@@ -380,6 +381,33 @@ async def replace_tags(session: AsyncSession, entry_id: int, tags: Sequence[str]
     await session.execute(delete(Tagging).where(col(Tagging.entry_id) == entry_id))
     for tag in tags:
         session.add(Tagging(tag=tag, entry_id=entry_id))
+
+
+# --- initiatives' activity (services/feed/service/initiatives.py) ---------------------------
+
+
+async def activities_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, InitiativeActivity]:
+    if not ids:
+        return {}
+    stmt = select(InitiativeActivity).where(col(InitiativeActivity.id).in_(ids))
+    return {a.id: a for a in (await session.execute(stmt)).scalars()}
+
+
+async def activity_keyed(session: AsyncSession, key: str) -> bool:
+    stmt = select(exists().where(col(InitiativeActivity.key) == key))
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def set_initiative_entries_live(session: AsyncSession, initiative_id: int, live: bool) -> list[int]:
+    """Make the entries of an initiative's activities live or not; the ids of those changed."""
+    of_initiative = select(col(InitiativeActivity.id)).where(col(InitiativeActivity.initiative_id) == initiative_id)
+    stmt = (
+        update(Entry)
+        .where(col(Entry.id).in_(of_initiative), col(Entry.live) == (not live))
+        .values(live=live)
+        .returning(col(Entry.id))
+    )
+    return sorted((await session.execute(stmt.execution_options(synchronize_session=False))).scalars())
 
 
 # --- events and RSVPs -------------------------------------------------------------------

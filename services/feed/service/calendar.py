@@ -3,15 +3,18 @@ for public hub and organisation feeds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC
+from html import escape
 
 from feedgen.feed import FeedGenerator
 from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
-from services.feed.contracts import FeedItemOut, zone
+from services.feed.contracts import FeedItemOut, InitiativeActivityKind, InitiativeActivityOut, zone
 from services.feed.models import Event
+from services.graph.contracts import InitiativeOut
+from services.graph.initiatives_reference import STATUSES, label
 
 PRODID = "-//Hubben//Hubben events//SV"
 
@@ -51,9 +54,27 @@ def ics(events: Iterable[Event], base_url: str, name: str) -> bytes:
     return cal.to_ical()
 
 
+def _initiative_title(activity: InitiativeActivityOut, initiative: InitiativeOut) -> str:
+    if activity.kind == InitiativeActivityKind.created:
+        return f"Nytt initiativ: {initiative.title}"
+    before = label(STATUSES, activity.from_status or "")
+    after = label(STATUSES, activity.to_status or "")
+    return f"Ny status för {initiative.title}: {after} (tidigare {before})"
+
+
 def syndication(
-    items: Iterable[FeedItemOut], *, title: str, link: str, self_url: str, description: str, fmt: str
+    items: Iterable[FeedItemOut],
+    *,
+    title: str,
+    link: str,
+    self_url: str,
+    description: str,
+    fmt: str,
+    initiatives: Mapping[int, InitiativeOut] | None = None,
 ) -> bytes:
+    """`initiatives`: the initiatives of the items' initiative activities, as the reader may
+    see them; an activity whose initiative is not among them is left out."""
+    initiatives = initiatives or {}
     fg = FeedGenerator()
     fg.id(link)
     fg.title(title)
@@ -63,6 +84,9 @@ def syndication(
     fg.description(description or title)
     fg.language("sv")
     for item in reversed(list(items)):  # feedgen prepends: add oldest first
+        activity = item.initiative_activity
+        if activity is not None and activity.initiative_id not in initiatives:
+            continue
         entry = fg.add_entry()
         if item.post is not None:
             post = item.post
@@ -82,4 +106,12 @@ def syndication(
             entry.content(event.description_html, type="html")
             entry.published(event.created_at)
             entry.updated(event.updated_at)
+        elif activity is not None:
+            initiative = initiatives[activity.initiative_id]
+            entry.id(f"{link}#initiative-update-{activity.id}")
+            entry.title(_initiative_title(activity, initiative))
+            entry.link(href=f"{link}#initiative-{initiative.id}")
+            entry.content(f"<p>{escape(initiative.summary)}</p>" if initiative.summary else "", type="html")
+            entry.published(activity.created_at)
+            entry.updated(activity.created_at)
     return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)

@@ -17,6 +17,7 @@ from services.feed import contracts as c
 from services.feed import repository as repo
 from services.feed.models import Comment, Entry, Event, Rsvp
 from services.feed.service import comments as comment_service
+from services.feed.service import initiatives as initiative_service
 from services.feed.service import posts as post_service
 from services.feed.service.common import require_member_id
 from services.feed.service.events import require_organiser_view, rsvp_out, visible_event
@@ -35,12 +36,18 @@ REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 async def _items(session: AsyncSession, entries: Sequence[Entry]) -> list[c.FeedItemOut]:
     posts = await repo.posts_by_ids(session, [e.id for e in entries if e.item_type == "post"])
     events = await repo.events_by_ids(session, [e.id for e in entries if e.item_type == "event"])
-    return [
-        c.FeedItemOut(post=post_service.to_out(posts[e.id]))
-        if e.item_type == "post"
-        else c.FeedItemOut(event=c.EventOut.model_validate(events[e.id]))
-        for e in entries
-    ]
+    activities = await repo.activities_by_ids(
+        session, [e.id for e in entries if e.item_type == initiative_service.ITEM_TYPE]
+    )
+
+    def item(e: Entry) -> c.FeedItemOut:
+        if e.item_type == "post":
+            return c.FeedItemOut(post=post_service.to_out(posts[e.id]))
+        if e.item_type == "event":
+            return c.FeedItemOut(event=c.EventOut.model_validate(events[e.id]))
+        return c.FeedItemOut(initiative_activity=initiative_service.to_out(activities[e.id]))
+
+    return [item(e) for e in entries]
 
 
 async def _page_entries(session: AsyncSession, stmt: Select[Any], key: Any, req: PageRequest) -> c.FeedPage:

@@ -18,7 +18,7 @@ from services.gateway.graphql.admin.queries import AdminQuery
 from services.gateway.graphql.base import graphql_error_code
 from services.gateway.graphql.feed.mutations import FeedMutation
 from services.gateway.graphql.feed.queries import FeedQuery
-from services.gateway.graphql.feed.types import Comment, Event, Post
+from services.gateway.graphql.feed.types import Comment, Event, InitiativeUpdate, Post
 from services.gateway.graphql.hubs.mutations import HubMutation
 from services.gateway.graphql.hubs.queries import HubQuery
 from services.gateway.graphql.hubs.types import Hub
@@ -124,6 +124,7 @@ def build_schema() -> strawberry.Schema:
             PersonalAccessToken,
             Post,
             Event,
+            InitiativeUpdate,
             Comment,
             Notification,
             ModerationCase,

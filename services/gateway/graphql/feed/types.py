@@ -1,4 +1,4 @@
-"""Posts, events, comments, RSVPs and reactions as GraphQL types."""
+"""Posts, events, initiatives' updates, comments, RSVPs and reactions as GraphQL types."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import strawberry
 from services.feed import contracts as fc
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
+from services.gateway.graphql.initiatives.types import Initiative, InitiativeStatus
 from services.gateway.graphql.members.types import County, Language, Member, Municipality
 
 if TYPE_CHECKING:
@@ -27,6 +28,12 @@ ReactionKind = graphql_enum(fc.ReactionKind, "ReactionKind")
 RsvpStatus = graphql_enum(fc.RsvpStatus, "RsvpStatus")
 RsvpState = graphql_enum(fc.RsvpState, "RsvpState", "What an RSVP came to: WAITLISTED when GOING met a full event.")
 EventStatus = graphql_enum(fc.EventStatus, "EventStatus")
+InitiativeUpdateKind = graphql_enum(
+    fc.InitiativeActivityKind,
+    "InitiativeUpdateKind",
+    "CREATED: a public initiative was created, or one kept to its organisation was first made public. "
+    "STATUS_CHANGED: a public initiative's status changed.",
+)
 
 
 @strawberry.type(description="Reaction counts on a post, event or comment, and the viewer's own reaction.")
@@ -392,15 +399,81 @@ class Comment(Node):
         return await _comments(info, self.target_type, self.target_id, self.raw_id, first, after, last, before)
 
 
-FeedItem = Annotated[Post | Event, strawberry.union("FeedItem", description="A post or an event.")]
+@strawberry.type(
+    description="An organisation's public initiative was created (or first made public), or changed status: "
+    "an item of the organisation's feed and of its followers' home feeds."
+)
+class InitiativeUpdate(Node):
+    id: strawberry.ID
+    kind: InitiativeUpdateKind  # type: ignore[valid-type]
+    from_status: InitiativeStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="STATUS_CHANGED: the status before; CREATED: null."
+    )
+    to_status: InitiativeStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="STATUS_CHANGED: the status after; CREATED: its status then (null when it was published later)."
+    )
+    created_at: datetime
+    raw_id: strawberry.Private[int]
+    initiative_id: strawberry.Private[int]
+    organisation_id: strawberry.Private[int]
+    actor_id: strawberry.Private[int]
+
+    @classmethod
+    def from_out(cls, a: fc.InitiativeActivityOut) -> InitiativeUpdate:
+        return cls(
+            id=gid("InitiativeUpdate", a.id),
+            kind=InitiativeUpdateKind(a.kind.value),
+            from_status=InitiativeStatus(a.from_status) if a.from_status else None,
+            to_status=InitiativeStatus(a.to_status) if a.to_status else None,
+            created_at=a.created_at,
+            raw_id=a.id,
+            initiative_id=a.initiative_id,
+            organisation_id=a.organisation_id,
+            actor_id=a.actor_id,
+        )
+
+    @strawberry.field(description="The initiative; null once the viewer may no longer see it.")
+    async def initiative(self, info: Info) -> Initiative | None:
+        i = await info.context.loaders.initiative.load(self.initiative_id)
+        return Initiative.from_out(i) if i else None
+
+    @strawberry.field(description="The organisation whose initiative it is.")
+    async def organisation(self, info: Info) -> OrganisationRef | None:
+        return await _organisation(info, self.organisation_id)
+
+    @strawberry.field(description="The member who created it or changed its status.")
+    async def actor(self, info: Info) -> Member | None:
+        return await _member(info, self.actor_id)
 
 
-@strawberry.type(description="A page of posts and events.")
+async def initiative_update(info: Info, raw_id: int) -> InitiativeUpdate | None:
+    """An initiative's update by id, if the viewer's feeds may show it (for `node`)."""
+    found = await info.context.feed.initiative_activities(info.context.viewer, [raw_id])
+    return InitiativeUpdate.from_out(found[0]) if found else None
+
+
+FeedItem = Annotated[
+    Post | Event | InitiativeUpdate,
+    strawberry.union("FeedItem", description="A post, an event, or an update on an organisation's initiative."),
+]
+
+
+@strawberry.type(description="A page of posts, events and initiatives' updates.")
 class FeedItemConnection(Connection[FeedItem]):  # type: ignore[valid-type]
     pass
 
 
+def feed_item(item: fc.FeedItemOut) -> Post | Event | InitiativeUpdate | None:
+    if item.post is not None:
+        return Post.from_out(item.post)
+    if item.event is not None:
+        return Event.from_out(item.event)
+    if item.initiative_activity is not None:
+        return InitiativeUpdate.from_out(item.initiative_activity)
+    return None
+
+
 def feed_connection(page: fc.FeedPage) -> FeedItemConnection:
-    nodes = [Post.from_out(i.post) if i.post else Event.from_out(i.event) if i.event else None for i in page.items]
+    nodes = [feed_item(i) for i in page.items]
     plain = connection(page, nodes)
     return FeedItemConnection(edges=plain.edges, page_info=plain.page_info, total_count=plain.total_count)
