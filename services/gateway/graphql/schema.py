@@ -39,6 +39,7 @@ from services.gateway.graphql.notifications.types import Notification
 from services.gateway.graphql.organisations.mutations import OrganisationMutation
 from services.gateway.graphql.organisations.queries import OrganisationQuery
 from services.gateway.graphql.organisations.types import Organisation, OrganisationInvitation
+from services.gateway.graphql.scopes import ScopeGuard, state_scopes
 from services.gateway.graphql.search.queries import SearchQuery
 from shared.errors import DomainError
 
@@ -71,6 +72,7 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types("Subscription", (NotificationSubscription,))
+NEEDED_SCOPES = state_scopes(Query, Mutation, Subscription)
 
 
 class Schema(strawberry.Schema):
@@ -133,6 +135,7 @@ def build_schema() -> strawberry.Schema:
             AuditEntry,
         ],
         extensions=[
+            lambda: ScopeGuard(NEEDED_SCOPES),
             ParserCache,
             ValidationCache,
             lambda: QueryDepthLimiter(max_depth=12),
