@@ -120,7 +120,7 @@ async def _seed_demo(settings: Settings) -> None:
     engine = await prepare_database(settings, "graph", _migrations("graph"))
     try:
         if await seed_if_empty(make_sessionmaker(engine)):
-            console.print("Demo data created: the Kraftsamlingen hub, organisations and members.")
+            console.print("Demo data created: the Kraftsamlingen hub, organisations, members and their AI initiatives.")
     finally:
         await engine.dispose()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -103,11 +104,39 @@ class Settings(BaseSettings):
     # Local hour (Europe/Stockholm) at which the daily digest goes out.
     digest_hour: int = Field(default=7, ge=0, le=23)
 
+    # The public map (/karta): its tile server as an XYZ URL with {z}, {x} and {y} (and
+    # optionally {s}, {r}); empty draws the markers on a plain background. The attribution
+    # (plain text, with an optional link) is shown on the map, as tile servers' terms require.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "© OpenStreetMap contributors"
+    map_tile_attribution_url: str = "https://www.openstreetmap.org/copyright"
+
     public_url: str = "http://127.0.0.1:8000"
     demo_data: bool = True
     environment: Literal["development", "production", "test"] = "development"
     max_body_bytes: int = Field(default=1024 * 1024)
     log_level: str = "info"
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or "{" in parts.netloc.replace("{s}", ""):
+            raise ValueError("an http(s) URL whose host may hold only the {s} placeholder")
+        if not all(p in value for p in ("{z}", "{x}", "{y}")):
+            raise ValueError("a tile URL needs the {z}, {x} and {y} placeholders")
+        return value
+
+    @field_validator("map_tile_attribution_url")
+    @classmethod
+    def _attribution_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("an http(s) URL, or empty")
+        return value
 
     @property
     def embedded(self) -> bool:

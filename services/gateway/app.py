@@ -186,6 +186,10 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
     from services.web.app import create_app as create_web_app
+    from services.web.karta import create_karta_app
+    from services.web.open_data import create_open_data_app
 
     app.mount("/admin", create_web_app(settings, gateway=app))
+    app.mount("/karta", create_karta_app(settings, gateway=app))
+    app.mount("/open-data", create_open_data_app(lambda: app.state.graph))
     return app

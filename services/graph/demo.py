@@ -1,7 +1,9 @@
 """Demo data for the embedded default: the Kraftsamlingen hub run by AI Sweden, a few
 municipalities and civil-society organisations, and members who follow and belong to
-them. Built through the service's own functions so it obeys the same rules as real use.
-Demo members get random passwords nobody knows; sign up to try Hubben yourself."""
+them; and (services/graph/demo_initiatives.py) AI initiatives of municipalities, regions
+and partners all over Sweden, for the map. Built through the service's own functions so
+it obeys the same rules as real use. Demo members get random passwords nobody knows; sign
+up to try Hubben yourself."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.graph import contracts as c
+from services.graph.demo_initiatives import seed_initiatives
 from services.graph.models import Member
 from services.graph.service import hubs, identity, members, organisations, social
 from shared.auth import SCOPES, Principal
@@ -133,6 +136,8 @@ async def seed_if_empty(maker: async_sessionmaker[AsyncSession]) -> bool:
                 )
                 await organisations.respond(session, _as(ids[handle]), invitation.id, accept=True)
             await members.update_profile(session, _as(ids[handle]), c.ProfileIn(organisation_id=orgs[org_slug]))
+        contacts = {org_slug: ids[handle] for handle, *_, org_slug in reversed(MEMBERS)}
+        await seed_initiatives(session, owner, orgs, contacts)
         hub = await hubs.create_hub(
             session,
             _as(owner),

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import structlog
@@ -39,11 +40,38 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders:
-    """On every panel response; pages (everything but /static) are never cached."""
+def tile_source(tile_url: str) -> str | None:
+    """The CSP source of a tile URL's host ("https://*.tile.example" for a {s} subdomain);
+    None without tiles."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def map_security_headers(settings: Settings, connect: str | None = None) -> dict[str, str]:
+    """The public map's headers: as the panel's, but images from the tile server only (and
+    ours), GraphQL calls to `connect` (the gateway's origin when it is elsewhere), and the
+    origin sent as Referer to the tile server, as OpenStreetMap's tile policy asks."""
+    images = " ".join(s for s in ("'self'", "data:", tile_source(settings.map_tile_url)) if s)
+    connects = " ".join(s for s in ("'self'", connect) if s)
+    return {
+        **SECURITY_HEADERS,
+        "content-security-policy": (
+            f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; connect-src {connects}; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        ),
+        "referrer-policy": "strict-origin-when-cross-origin",
+    }
+
+
+class SecurityHeaders:
+    """On every response of the panel (or, given `headers`, the map); pages (everything but
+    /static) are never cached."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None) -> None:
         self.app = app
+        self.headers = headers or SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,8 +82,9 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.decode().lower() not in SECURITY_HEADERS]
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                ours = self.headers
+                headers = [(k, v) for k, v in message.get("headers", []) if k.decode().lower() not in ours]
+                headers += [(k.encode(), v.encode()) for k, v in ours.items()]
                 if not static:
                     headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))

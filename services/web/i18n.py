@@ -325,4 +325,85 @@ SWEDISH: dict[str, str] = {
     "Hidden automatically": "Dolt automatiskt",
     "Released": "Lämnat ifrån sig",
     "Reported": "Anmält",
+    # Kommunkartan (the public map, services/web/karta.py)
+    "Hubben's municipality map": "Hubbens kommunkarta",
+    "municipality map": "kommunkartan",
+    "The map": "Kartan",
+    "Map and table": "Karta och tabell",
+    "Open data": "Öppna data",
+    "The registry is open data under CC0 1.0:": "Registret är öppna data under CC0 1.0:",
+    "AI initiatives in Sweden's municipalities": "AI-initiativ i Sveriges kommuner",
+    "Where municipalities, regions and their partners use AI, and what for. Choose a municipality to see its "
+    "initiatives.": (
+        "Var kommuner, regioner och deras partner använder AI, och till vad. Välj en kommun för att se dess initiativ."
+    ),
+    "Filter the initiatives": "Filtrera initiativen",
+    "Area": "Område",
+    "All areas": "Alla områden",
+    "All statuses": "Alla statusar",
+    "AI technique": "AI-teknik",
+    "AI techniques": "AI-tekniker",
+    "For example språkmodeller or bildanalys.": "Till exempel språkmodeller eller bildanalys.",
+    "Show": "Visa",
+    "Clear the filters": "Rensa filtren",
+    "%(num)s initiative": "%(num)s initiativ",
+    "%(num)s initiatives": "%(num)s initiativ",
+    "%(n)s municipality": "%(n)s kommun",
+    "%(n)s municipalities": "%(n)s kommuner",
+    "Map": "Karta",
+    "The map needs JavaScript. The table below has the same numbers.": (
+        "Kartan behöver JavaScript. Tabellen nedan har samma siffror."
+    ),
+    "Municipalities with initiatives": "Kommuner med initiativ",
+    "Every municipality is in the table below.": "Alla kommuner finns i tabellen nedan.",
+    "Initiatives per municipality": "Initiativ per kommun",
+    "Public initiatives per municipality, filtered as chosen above.": (
+        "Publika initiativ per kommun, filtrerade som du valt ovan."
+    ),
+    "Public initiatives per municipality.": "Publika initiativ per kommun.",
+    "An initiative that covers several municipalities counts in each.": (
+        "Ett initiativ som omfattar flera kommuner räknas i var och en."
+    ),
+    "County": "Län",
+    "Initiatives": "Initiativ",
+    "Details": "Detaljer",
+    "The initiatives in %(name)s": "Initiativen i %(name)s",
+    "No public initiatives match the filters.": "Inga publika initiativ matchar filtren.",
+    "Initiatives per county": "Initiativ per län",
+    "An initiative counts once in each county it covers, also when it covers the whole county.": (
+        "Ett initiativ räknas en gång i varje län det omfattar, även när det omfattar hela länet."
+    ),
+    "AI initiatives in %(name)s": "AI-initiativ i %(name)s",
+    "Back to the map": "Tillbaka till kartan",
+    "Filtered:": "Filtrerat:",
+    "Show all": "Visa alla",
+    "Partners": "Partner",
+    "Funding": "Finansiering",
+    "Period": "Period",
+    "Seeking partners": "Söker partner",
+    "Open to reuse": "Öppet för återanvändning",
+    "No public initiatives in %(name)s match.": "Inga publika initiativ i %(name)s matchar.",
+    "There is no area “%(value)s”. Choose one from the list.": "Det finns inget område ”%(value)s”. Välj ett i listan.",
+    "There is no status “%(value)s”. Choose one from the list.": (
+        "Det finns ingen status ”%(value)s”. Välj en i listan."
+    ),
+    "A technique is at most %(n)s characters.": "En teknik är högst %(n)s tecken.",
+    "There is no municipality with the code %(code)s.": "Det finns ingen kommun med koden %(code)s.",
+    "The page link is not valid.": "Sidlänken är inte giltig.",
+    "Map of Sweden with AI initiatives per municipality": "Karta över Sverige med AI-initiativ per kommun",
+    "%(name)s: %(count)s initiatives": "%(name)s: %(count)s initiativ",
+    "%(name)s: 1 initiative": "%(name)s: 1 initiativ",
+    "Municipalities in the map's view": "Kommuner i kartans vy",
+    "No municipality with initiatives in this view. Zoom out or move the map.": (
+        "Ingen kommun med initiativ i den här vyn. Zooma ut eller flytta kartan."
+    ),
+    "Initiatives in %(name)s": "Initiativ i %(name)s",
+    "Loading…": "Hämtar …",
+    "The initiatives could not be loaded.": "Initiativen kunde inte hämtas.",
+    "All %(count)s initiatives in %(name)s": "Alla %(count)s initiativ i %(name)s",
+    "Open as a page": "Öppna som sida",
+    "Back to the municipalities in view": "Tillbaka till kommunerna i vyn",
+    "The background map is not available; the markers and the table still work.": (
+        "Bakgrundskartan är inte tillgänglig; markörerna och tabellen fungerar ändå."
+    ),
 }
