@@ -234,11 +234,18 @@ class OutboxRelay:
         self.queue = queue
         self.batch = batch
         self.wake = asyncio.Event()
+        # SKIP LOCKED keeps processes apart on PostgreSQL; within one process (and on SQLite,
+        # which has no row locks) the loop and a drain() must not pump the same rows twice.
+        self.lock = asyncio.Lock()
 
     async def pump(self) -> int:
         """Deliver one batch; returns how many rows were delivered. A delivery that fails
         (Redis down, say) stops the batch at its row, keeping order, and raises after the
         commit of what went before."""
+        async with self.lock:
+            return await self._pump()
+
+    async def _pump(self) -> int:
         delivered = 0
         failure: BaseException | None = None
         async with session_scope(self.maker) as session:
@@ -293,8 +300,13 @@ class RetryPump:
         self.queue = queue
         self.batch = batch
         self.wake = asyncio.Event()
+        self.lock = asyncio.Lock()  # as OutboxRelay's: one pump at a time in this process
 
     async def pump(self) -> int:
+        async with self.lock:
+            return await self._pump()
+
+    async def _pump(self) -> int:
         async with session_scope(self.maker) as session:
             stmt = (
                 select(FailedJob)
