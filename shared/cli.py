@@ -21,6 +21,8 @@ admin = typer.Typer(help="Platform administration.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 search = typer.Typer(help="The search index.", no_args_is_help=True)
 app.add_typer(search, name="search")
+graphql_cli = typer.Typer(help="The GraphQL API.", no_args_is_help=True)
+app.add_typer(graphql_cli, name="graphql")
 console = Console(stderr=True)
 
 
@@ -250,3 +252,57 @@ def search_reindex() -> None:
         f"Search index {out.generation} is live: {out.documents:,} documents"
         + (f", {out.pending_applied:,} changed during the build" if out.pending_applied else "")
     )
+
+
+@graphql_cli.command("manifest")
+def graphql_manifest(
+    paths: list[Path] = typer.Argument(..., help=".graphql files, or folders searched for *.graphql and *.gql."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the manifest here, not to stdout."),
+    include_map: bool = typer.Option(
+        True, "--include-map/--no-include-map", help="Add the document /karta's browser script sends."
+    ),
+) -> None:
+    """Build the allow-list manifest {sha256: document} that HUBBEN_GRAPHQL_ALLOWLIST names.
+    Each file is one document, listed exactly as written: clients send that text or its
+    SHA-256. Every document is validated against the schema."""
+    import json
+
+    from graphql import GraphQLError, parse, validate
+
+    from services.gateway.graphql.schema import build_schema
+    from services.gateway.persisted import ManifestError, build_manifest, map_script_document
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".graphql", ".gql") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            console.print(f"[red]{path}: no such file or folder[/red]")
+            raise typer.Exit(2)
+    sources = {str(f): f.read_text("utf-8") for f in files}
+    if include_map:
+        try:
+            sources["karta.js"] = map_script_document()
+        except (OSError, ManifestError) as exc:
+            console.print(f"[red]The map's document: {exc}[/red]")
+            raise typer.Exit(2) from exc
+    if not sources:
+        console.print("[red]No .graphql documents found.[/red]")
+        raise typer.Exit(2)
+    schema = build_schema()._schema
+    for name, document in sources.items():
+        try:
+            errors = validate(schema, parse(document))
+        except GraphQLError as exc:
+            errors = [exc]
+        if errors:
+            console.print(f"[red]{name}: {errors[0].message}[/red]")
+            raise typer.Exit(2)
+    manifest = json.dumps(build_manifest(list(sources.values())), indent=2, sort_keys=True, ensure_ascii=False)
+    if output is None:
+        sys.stdout.write(manifest + "\n")
+    else:
+        output.write_text(manifest + "\n", "utf-8")
+        console.print(f"{len(sources)} documents written to {output}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -111,6 +111,33 @@ class Settings(BaseSettings):
     map_tile_attribution: str = "© OpenStreetMap contributors"
     map_tile_attribution_url: str = "https://www.openstreetmap.org/copyright"
 
+    # GraphQL request limits, checked before execution (docs/api.md, "Limits"): the nesting
+    # of selections, aliased fields, lexical tokens, the bytes of the document (checked
+    # before parsing) and of its variables, and the computed cost of one operation.
+    graphql_max_depth: int = Field(default=12, ge=1, le=100)
+    graphql_max_aliases: int = Field(default=30, ge=0, le=10_000)
+    graphql_max_tokens: int = Field(default=2000, ge=10, le=1_000_000)
+    graphql_max_document_bytes: int = Field(default=32 * 1024, ge=100, le=16 * 1024 * 1024)
+    graphql_max_variables_bytes: int = Field(default=256 * 1024, ge=100, le=16 * 1024 * 1024)
+    graphql_max_cost: int = Field(default=10_000, ge=1)
+    # Rate limits: cost points per caller per window, kept in Redis (in-process without it).
+    # A personal access token and a signed-in member each have their own budget; anonymous
+    # calls share one per client address.
+    rate_limit_token_points: int = Field(default=50_000, ge=1)
+    rate_limit_member_points: int = Field(default=50_000, ge=1)
+    rate_limit_anonymous_points: int = Field(default=10_000, ge=1)
+    rate_limit_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+
+    # GraphQL persisted queries (services/gateway/persisted.py): `auto` registers a document
+    # under its SHA-256 on first use, `allowlist` runs only the documents of the JSON manifest
+    # {sha256: document} at graphql_allowlist (`hubben graphql manifest` builds one), `off`
+    # refuses hashes. Registered documents stay in Redis for the TTL after their last read
+    # from it (when Redis is configured), and in an in-process LRU of cache_size entries.
+    graphql_persisted_queries: Literal["auto", "allowlist", "off"] = "auto"
+    graphql_allowlist: Path | None = None
+    graphql_persisted_queries_ttl_seconds: int = Field(default=7 * 86_400, ge=60, le=365 * 86_400)
+    graphql_persisted_queries_cache_size: int = Field(default=1000, ge=0, le=100_000)
+
     public_url: str = "http://127.0.0.1:8000"
     demo_data: bool = True
     environment: Literal["development", "production", "test"] = "development"
@@ -137,6 +164,19 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("an http(s) URL, or empty")
         return value
+
+    @field_validator("graphql_allowlist", mode="before")
+    @classmethod
+    def _no_allowlist(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _allowlist_given(self) -> Settings:
+        if self.graphql_persisted_queries == "allowlist" and self.graphql_allowlist is None:
+            raise ValueError(
+                "HUBBEN_GRAPHQL_PERSISTED_QUERIES=allowlist needs HUBBEN_GRAPHQL_ALLOWLIST, the path of the manifest"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:

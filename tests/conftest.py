@@ -87,6 +87,8 @@ class Api:
         r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         body = r.json()
         body["_status"] = r.status_code
+        # A request error (refused before execution) has no `data` entry; tests read it as null.
+        body.setdefault("data", None)
         return body
 
     async def ok(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
@@ -224,6 +226,11 @@ def make_settings(backend: str, tmp: Path) -> Settings:
         "demo_data": False,
         "environment": "test",
         "job_queue": f"arq:queue:test-{uuid.uuid4().hex[:10]}",
+        # The API's rate limits are for real callers, not a suite's thousands of calls from one
+        # address; tests of the limits set their own (tests/services/gateway/test_rate_limits.py).
+        "rate_limit_anonymous_points": 10_000_000,
+        "rate_limit_member_points": 10_000_000,
+        "rate_limit_token_points": 10_000_000,
     }
     if backend == "postgres":
         # The production shape: PostgreSQL, with jobs on arq and timelines in Redis. SQLite
@@ -328,8 +335,14 @@ async def empty_service_tables(engines: dict[str, Any]) -> None:
 
 
 async def _flush_redis(app: Any) -> None:
+    from services.gateway.ratelimit import MemoryRateLimiter
+
     if app.state.redis is not None:
         await app.state.redis.flushdb()
+    # The embedded default keeps rate-limit budgets in the process: each test starts afresh.
+    limiter = getattr(app.state, "rate_limiter", None)
+    if isinstance(limiter, MemoryRateLimiter):
+        limiter.clear()
 
 
 @pytest.fixture

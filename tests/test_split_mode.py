@@ -112,7 +112,7 @@ CREATE_ORG = f"""mutation($i: CreateOrganisationInput!) {{ createOrganisation(in
   organisation {{ id slug viewerRole }} {ERRORS} }} }}"""
 INVITE = f"""mutation($i: InviteToOrganisationInput!) {{ inviteToOrganisation(input: $i) {{
   invitation {{ id status role invitee {{ handle }} }} {ERRORS} }} }}"""
-MY_INVITATIONS = "{ viewer { invitations(status: PENDING) { nodes { id role organisation { slug } } } } }"
+MY_INVITATIONS = "{ viewer { invitations(status: PENDING, first: 10) { nodes { id role organisation { slug } } } } }"
 ACCEPT = f"""mutation($i: InvitationInput!) {{ acceptOrganisationInvitation(input: $i) {{
   invitation {{ status }} {ERRORS} }} }}"""
 CREATE_HUB = f"""mutation($i: CreateHubInput!) {{ createHub(input: $i) {{
@@ -120,15 +120,15 @@ CREATE_HUB = f"""mutation($i: CreateHubInput!) {{ createHub(input: $i) {{
 JOIN = f"""mutation($i: HubInput!) {{ joinHub(input: $i) {{ membership {{ role state }} {ERRORS} }} }}"""
 FOLLOW = f"""mutation($i: FollowInput!) {{ follow(input: $i) {{ following targetType {ERRORS} }} }}"""
 READ = """query($org: String!, $hub: String!, $anna: String!, $bo: String!) {
-  organisation(slug: $org) { membersCount members { totalCount nodes { role member { handle } } } }
+  organisation(slug: $org) { membersCount members(first: 10) { totalCount nodes { role member { handle } } } }
   hub(slug: $hub) {
     membersCount followersCount organisation { slug }
-    members { totalCount nodes { role member { handle } } }
-    followers { nodes { handle } }
+    members(first: 10) { totalCount nodes { role member { handle } } }
+    followers(first: 10) { nodes { handle } }
   }
-  anna: member(handle: $anna) { followersCount followers { nodes { handle } } }
+  anna: member(handle: $anna) { followersCount followers(first: 10) { nodes { handle } } }
   bo: member(handle: $bo) {
-    followingCount followingMembers { nodes { handle } } followingHubs { nodes { slug } }
+    followingCount followingMembers(first: 10) { nodes { handle } } followingHubs(first: 10) { nodes { slug } }
   }
 }"""
 LOGIN = f"""mutation($i: LogInInput!) {{ logIn(input: $i) {{

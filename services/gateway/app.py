@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
-import structlog
-from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from graphql import GraphQLError, GraphQLFormattedError
-from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
 
 from services.feed.client import FeedClient
 from services.gateway.context import SERVICE_PRINCIPAL, build_context
-from services.gateway.graphql.base import graphql_error_code
-from services.gateway.graphql.notifications.subscriptions import MAX_SUBSCRIPTIONS, authenticate_connection
+from services.gateway.graphql.notifications.subscriptions import MAX_SUBSCRIPTIONS
 from services.gateway.graphql.schema import build_schema
+from services.gateway.http import FIRST_PARTY, JSON, HubbenGraphQLRouter, graphql_response, negotiate
 from services.gateway.mail_links import router as mail_links_router
+from services.gateway.persisted import DocumentStore, PersistedQueries, load_manifest
 from services.gateway.public import router as public_router
 from services.graph.client import GraphClient
 from services.moderation.client import ModerationClient
@@ -31,26 +27,10 @@ from services.search.client import SearchClient
 from shared.auth import TokenCodec, load_key_pair
 from shared.broker import Broker, MemoryBroker, RedisBroker
 from shared.cli import SERVICES
-from shared.errors import DomainError, RateLimited
+from shared.errors import DomainError
 from shared.settings import Settings
 from shared.web import BodyLimitMiddleware
 from shared.worker import JobHost
-
-log = structlog.get_logger("hubben.gateway")
-
-
-def format_error(error: GraphQLError) -> GraphQLFormattedError:
-    code = graphql_error_code(error)
-    formatted = error.formatted
-    if code == "INTERNAL":
-        log.error("graphql.internal_error", error=repr(error.original_error or error), path=error.path)
-        formatted["message"] = "internal error"
-    if isinstance(error.original_error, DomainError) and error.original_error.field:
-        formatted.setdefault("extensions", {})["field"] = error.original_error.field
-    if isinstance(error.original_error, RateLimited) and error.original_error.retry_after is not None:
-        formatted.setdefault("extensions", {})["retryAfter"] = error.original_error.retry_after
-    formatted.setdefault("extensions", {})["code"] = code
-    return formatted
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -61,26 +41,22 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         pass
 
 
-class HubbenGraphQLRouter(GraphQLRouter[Any, None]):
-    def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
-        if not isinstance(parsed, dict | list):  # `null`, `42`, `"x"` would crash the view
-            raise StrawberryHTTPException(400, "the request body must be a JSON object")
-        return parsed
+def _first_party(app: ASGIApp) -> ASGIApp:
+    """The gateway as the mounted panel and map call it in-process: marked as first party
+    in the ASGI scope (which no HTTP client can set), so allow-list mode runs their documents."""
 
-    async def on_ws_connect(self, context: Any) -> Any:
-        return await authenticate_connection(context)
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        await app({**scope, FIRST_PARTY: True} if scope["type"] == "http" else scope, receive, send)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        data: GraphQLHTTPResponse = {"data": result.data}
-        if result.errors:
-            data["errors"] = [format_error(e) for e in result.errors]
-        if result.extensions:
-            data["extensions"] = result.extensions
-        return data
+    return asgi
 
 
 def create_app(settings: Settings) -> FastAPI:
+    allowlist = None
+    if settings.graphql_persisted_queries == "allowlist":
+        assert settings.graphql_allowlist is not None  # Settings refuses allowlist mode without one
+        allowlist = load_manifest(settings.graphql_allowlist)  # a bad manifest stops the start
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -103,6 +79,15 @@ def create_app(settings: Settings) -> FastAPI:
 
                 app.state.redis = aioredis.from_url(settings.redis_url)
                 stack.push_async_callback(app.state.redis.aclose)
+            app.state.persisted_queries = PersistedQueries(
+                settings.graphql_persisted_queries,
+                DocumentStore(
+                    app.state.redis,
+                    settings.graphql_persisted_queries_ttl_seconds,
+                    settings.graphql_persisted_queries_cache_size,
+                ),
+                allowlist,
+            )
             broker: Broker = RedisBroker(app.state.redis) if app.state.redis is not None else MemoryBroker()
             stack.push_async_callback(broker.close)
             app.state.broker = broker
@@ -134,18 +119,31 @@ def create_app(settings: Settings) -> FastAPI:
 
                     await host.drain()  # the feed first learns the demo hub's members
                     await seed_if_empty(feed, graph)
+            # What start-up made (modules, the schema, the services' engines and clients) lives
+            # as long as the process: frozen, the collector no longer walks it in every full
+            # collection, which under load stopped the server for ~0.4 s each and made a GraphQL
+            # page cost ~3× the collector time of a plain one (bench/home_feed.py). Unfrozen
+            # on shutdown, so an app started and stopped (tests) leaves nothing uncollectable.
+            gc.freeze()
+            stack.callback(gc.unfreeze)
             yield
 
     app = FastAPI(title="Hubben", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
         # Raised before execution (authentication): answer in GraphQL's error shape.
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        body = {"data": None, "errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
+        if request.url.path.rstrip("/") == "/graphql":
+            # Refused before the request is read, as a proxy would: `data: null` stays, as before.
+            media_type = negotiate(request.headers.get("accept")) or JSON
+            return graphql_response(body, exc.status, media_type, headers)
         return JSONResponse(
-            {"data": None, "errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
+            body,
             status_code=exc.status,
-            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
+            headers=headers,
         )
 
     app.include_router(public_router)
@@ -153,6 +151,8 @@ def create_app(settings: Settings) -> FastAPI:
     graphql = HubbenGraphQLRouter(
         build_schema(),
         context_getter=build_context,
+        # An allow-list admits only known documents, so GraphiQL would have nothing to run.
+        graphql_ide=None if allowlist is not None else "graphiql",
         # Subscriptions over graphql-transport-ws only, signed in on connection_init.
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
@@ -189,7 +189,7 @@ def create_app(settings: Settings) -> FastAPI:
     from services.web.karta import create_karta_app
     from services.web.open_data import create_open_data_app
 
-    app.mount("/admin", create_web_app(settings, gateway=app))
-    app.mount("/karta", create_karta_app(settings, gateway=app))
+    app.mount("/admin", create_web_app(settings, gateway=_first_party(app)))
+    app.mount("/karta", create_karta_app(settings, gateway=_first_party(app)))
     app.mount("/open-data", create_open_data_app(lambda: app.state.graph))
     return app

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from services.graph import contracts as gc
 from services.graph.client import GraphClient
-from services.graph.initiatives_reference import (
+from services.graph.contracts import (
     AREAS,
     EXPORT_PAGE_MAX,
     OPEN_DATA_LICENCE,

@@ -13,8 +13,7 @@ from icalendar import Event as VEvent
 
 from services.feed.contracts import FeedItemOut, InitiativeActivityKind, InitiativeActivityOut, zone
 from services.feed.models import Event
-from services.graph.contracts import InitiativeOut
-from services.graph.initiatives_reference import STATUSES, label
+from services.graph.contracts import STATUSES, InitiativeOut, label
 
 PRODID = "-//Hubben//Hubben events//SV"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -26,6 +26,7 @@ from services.gateway.graphql.identity.mutations import IdentityMutation
 from services.gateway.graphql.initiatives.mutations import InitiativeMutation
 from services.gateway.graphql.initiatives.queries import InitiativeQuery
 from services.gateway.graphql.initiatives.types import Initiative
+from services.gateway.graphql.limits import RateLimitQuery, RequestLimits
 from services.gateway.graphql.members.mutations import MemberMutation
 from services.gateway.graphql.members.queries import MemberQuery
 from services.gateway.graphql.members.types import Member, PersonalAccessToken
@@ -41,7 +42,7 @@ from services.gateway.graphql.organisations.queries import OrganisationQuery
 from services.gateway.graphql.organisations.types import Organisation, OrganisationInvitation
 from services.gateway.graphql.scopes import ScopeGuard, state_scopes
 from services.gateway.graphql.search.queries import SearchQuery
-from shared.errors import DomainError
+from shared.errors import DomainError, RateLimited
 
 Query = merge_types(
     "Query",
@@ -55,6 +56,7 @@ Query = merge_types(
         SearchQuery,
         ModerationQuery,
         AdminQuery,
+        RateLimitQuery,
     ),
 )
 Mutation = merge_types(
@@ -92,6 +94,8 @@ class Schema(strawberry.Schema):
             extensions = {**(error.extensions or {}), "code": code}
             if isinstance(error.original_error, DomainError) and error.original_error.field:
                 extensions["field"] = error.original_error.field
+            if isinstance(error.original_error, RateLimited) and error.original_error.retry_after is not None:
+                extensions["retryAfter"] = error.original_error.retry_after
             error.extensions = extensions
             if code == "INTERNAL":
                 error.message = "internal error"
@@ -134,12 +138,12 @@ def build_schema() -> strawberry.Schema:
             Report,
             AuditEntry,
         ],
+        # Order matters: RequestLimits refuses after validation and charges the rate limit
+        # after ScopeGuard's check (a refused call costs nothing). It parses through
+        # ParserCache's cache, after checking the document's size (see graphql/limits.py).
         extensions=[
             lambda: ScopeGuard(NEEDED_SCOPES),
-            ParserCache,
             ValidationCache,
-            lambda: QueryDepthLimiter(max_depth=12),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
-            lambda: MaxTokensLimiter(max_token_count=2000),
+            RequestLimits,
         ],
     )

@@ -18,11 +18,30 @@ from services.graph.contracts import (
     _clean,
     _nonblank,
 )
-from services.graph.initiatives_reference import AREAS, MAX_LINKS, MAX_TECHNIQUES, STATUSES
+from services.graph.initiatives_reference import (
+    AREAS,
+    EXPORT_PAGE_MAX,
+    MAX_LINKS,
+    MAX_TECHNIQUES,
+    OPEN_DATA_LICENCE,
+    OPEN_DATA_LICENCE_URL,
+    STATUSES,
+    Term,
+    label,
+)
 from shared.geo import municipalities
 from shared.text import clean_text
 
+# The vocabulary (services/graph/initiatives_reference.py) is part of the contract: other
+# services label areas and statuses and state the open-data licence from it.
 __all__ = [
+    "AREAS",
+    "EXPORT_PAGE_MAX",
+    "OPEN_DATA_LICENCE",
+    "OPEN_DATA_LICENCE_URL",
+    "STATUSES",
+    "Term",
+    "label",
     "InitiativeArea",
     "InitiativeStatus",
     "InitiativeVisibility",

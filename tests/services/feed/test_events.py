@@ -49,9 +49,9 @@ DELETE_COMMENT = """mutation($id: ID!) { deleteComment(input: {id: $id}) {
 COMMENT_FIELDS = "id body bodyHtml isDeleted repliesCount editedAt author { handle }"
 THREAD = f"""query($id: ID!) {{ node(id: $id) {{
   ... on Post {{ commentsCount comments(first: 50) {{ totalCount nodes {{ {COMMENT_FIELDS}
-    replies(first: 50) {{ totalCount nodes {{ {COMMENT_FIELDS} parent {{ id }} }} }} }} }} }}
+    replies(first: 40) {{ totalCount nodes {{ {COMMENT_FIELDS} parent {{ id }} }} }} }} }} }}
   ... on Event {{ commentsCount comments(first: 50) {{ totalCount nodes {{ {COMMENT_FIELDS}
-    replies(first: 50) {{ totalCount nodes {{ {COMMENT_FIELDS} parent {{ id }} }} }} }} }} }} }} }}"""
+    replies(first: 40) {{ totalCount nodes {{ {COMMENT_FIELDS} parent {{ id }} }} }} }} }} }} }} }}"""
 
 REACTIONS = "like insightful celebrate support total viewerReaction"
 REACT = f"""mutation($t: ID!, $k: ReactionKind!) {{ react(input: {{targetId: $t, kind: $k}}) {{

@@ -605,8 +605,8 @@ async def test_preferences_have_defaults_and_decide_what_is_made_and_shown(api: 
     # An unknown kind is refused by the schema; anonymous callers are told to sign in.
     bad = await anna.gql(SET_PREFERENCE, {"i": {"kind": "GOSSIP", "inApp": False}})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and bad["data"] is None
-    for query in (PREFERENCES, "{ unreadNotificationsCount }", NOTIFICATIONS):
-        anonymous = await api.gql(query)
+    for query, variables in ((PREFERENCES, {}), ("{ unreadNotificationsCount }", {}), (NOTIFICATIONS, {"first": 10})):
+        anonymous = await api.gql(query, variables)
         assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", anonymous
     anonymous = await api.gql(SET_PREFERENCE, {"i": {"kind": "REACTION", "inApp": False}})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -33,7 +33,7 @@ CREATE_PAT = """mutation($i: CreatePersonalAccessTokenInput!) { createPersonalAc
   userErrors { field message code } } }"""
 REVOKE_PAT = """mutation($id: ID!) { revokePersonalAccessToken(input: {id: $id}) {
   personalAccessToken { id revokedAt } userErrors { field message code } } }"""
-LIST_PATS = """{ viewer { personalAccessTokens { totalCount nodes {
+LIST_PATS = """{ viewer { personalAccessTokens(first: 100) { totalCount nodes {
   id name scopes tokenHint createdAt expiresAt lastUsedAt revokedAt } } } }"""
 UPDATE_PROFILE = """mutation($h: String!) { updateProfile(input: {headline: $h}) {
   member { headline } userErrors { field message code } } }"""

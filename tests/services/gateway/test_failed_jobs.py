@@ -76,7 +76,7 @@ async def record(api: Api, payload: dict[str, Any]) -> int:
 
 
 async def failed_jobs(who: Session, service: str, **args: Any) -> dict[str, Any]:
-    data = await who.ok(FAILED_JOBS, {"s": service, **args})
+    data = await who.ok(FAILED_JOBS, {"s": service, "first": 100, **args})
     return data["failedJobs"]  # type: ignore[no-any-return]
 
 
@@ -118,9 +118,9 @@ async def test_a_job_that_always_fails_is_parked_listed_and_replayed_by_admins(a
         assert (await failed_jobs(admin, "FEED", job=GRAPH_JOB))["totalCount"] == 0
 
         # Members and anonymous callers cannot see or replay them.
-        assert error_code(await member.gql(FAILED_JOBS, {"s": "FEED"})) == "FORBIDDEN"
+        assert error_code(await member.gql(FAILED_JOBS, {"s": "FEED", "first": 10})) == "FORBIDDEN"
         assert error_code(await member.gql(REPLAY, {"id": feed_dead["id"]})) == "FORBIDDEN"
-        assert error_code(await api.gql(FAILED_JOBS, {"s": "GRAPH"})) == "UNAUTHENTICATED"
+        assert error_code(await api.gql(FAILED_JOBS, {"s": "GRAPH", "first": 10})) == "UNAUTHENTICATED"
         assert error_code(await api.gql(REPLAY, {"id": feed_dead["id"]})) == "UNAUTHENTICATED"
 
         # Replayed while still broken: it runs again, through all its attempts, and is dead again.
@@ -207,7 +207,7 @@ async def test_failed_jobs_filter_paginate_and_refuse_bad_replays(api: Api) -> N
     assert seen == [n["id"] for n in everything["nodes"]]
 
     # Moderators are not admins.
-    assert error_code(await moderator.gql(FAILED_JOBS, {"s": "FEED"})) == "FORBIDDEN"
+    assert error_code(await moderator.gql(FAILED_JOBS, {"s": "FEED", "first": 10})) == "FORBIDDEN"
     assert error_code(await moderator.gql(REPLAY, {"id": to_global_id("FeedFailedJob", dead_a)})) == "FORBIDDEN"
 
     async def replay_errors(global_id: str) -> list[dict[str, Any]]:

@@ -65,11 +65,22 @@ class Walk:
     def keys(self, conn: dict[str, Any]) -> list[str]:
         return [self.key(e["node"]) for e in conn["edges"]]
 
-    async def error_code(self, **page: Any) -> str:
+    async def error(self, **page: Any) -> dict[str, Any]:
         body = await self.raw(**page)
         assert body["_status"] < 500, body
         assert body.get("errors"), body
-        return body["errors"][0]["extensions"]["code"]  # type: ignore[no-any-return]
+        return body["errors"][0]  # type: ignore[no-any-return]
+
+    async def error_code(self, **page: Any) -> str:
+        return (await self.error(**page))["extensions"]["code"]  # type: ignore[no-any-return]
+
+
+async def check_page_size_required(walk: Walk) -> None:
+    for page in ({}, {"first": None}, {"first": None, "last": None}):
+        error = await walk.error(**page)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert error["message"].startswith("first or last is required on "), error
+        assert error["message"].endswith(f".{walk.path[-1]} (at most 100)"), error
 
 
 async def check_connection(walk: Walk, expected: list[str]) -> None:
@@ -84,8 +95,8 @@ async def check_connection(walk: Walk, expected: list[str]) -> None:
     cursor_of = {walk.key(e["node"]): e["cursor"] for e in whole["edges"]}
     assert len(set(cursor_of.values())) == total
 
-    default = await walk.page()
-    assert walk.keys(default) == expected[:20]
+    # No default page: a page size is required, refused before anything runs.
+    await check_page_size_required(walk)
 
     # Forward: first + after, until the end.
     seen: list[str] = []
@@ -190,6 +201,8 @@ MALFORMED_CURSORS = [
 async def check_refusals(walk: Walk, good_cursor: str) -> None:
     assert await walk.error_code(first=101) == "BAD_USER_INPUT"
     assert await walk.error_code(last=101) == "BAD_USER_INPUT"
+    assert (await walk.error(first=101))["message"].startswith("first is 101 on ")
+    assert (await walk.error(last=5000))["message"].endswith("; the limit is 100")
     assert await walk.error_code(first=-1) == "BAD_USER_INPUT"
     assert await walk.error_code(last=-1) == "BAD_USER_INPUT"
     assert await walk.error_code(first=1, last=1) == "BAD_USER_INPUT"
@@ -980,7 +993,8 @@ async def test_hub_members_in_other_states_page_for_staff(api: Api) -> None:
 async def test_empty_connection(api: Api) -> None:
     me = await api.sign_up()
     walk = member_walk(me, me.handle, "followers", "handle", by("handle"))
-    for page in ({}, {"first": 3}, {"last": 3}, {"first": 0}, {"last": 0}):
+    await check_page_size_required(walk)
+    for page in ({"first": 3}, {"last": 3}, {"first": 0}, {"last": 0}):
         conn = await walk.page(**page)
         assert conn["edges"] == [] and conn["totalCount"] == 0
         assert conn["pageInfo"] == {
@@ -991,15 +1005,19 @@ async def test_empty_connection(api: Api) -> None:
         }
 
 
-async def test_more_than_twenty_rows_default_to_twenty(api: Api) -> None:
+async def test_more_than_twenty_rows_need_a_page_size(api: Api) -> None:
+    """There is no default page: without first or last the request is refused, even after a cursor."""
     me = await api.sign_up()
     for i in range(23):
         await me.ok(PAT, {"name": f"token {i}"})
     template = "query({vars}) {{ viewer {{ personalAccessTokens({args}) {selection} }} }}"
     walk = Walk(me, template, ("viewer", "personalAccessTokens"), "id", by("id"))
-    default = await walk.page()
-    assert len(default["edges"]) == 20 and default["totalCount"] == 23
-    assert default["pageInfo"]["hasNextPage"] is True
-    rest = await walk.page(after=default["pageInfo"]["endCursor"])
+    await check_page_size_required(walk)
+    page = await walk.page(first=20)
+    assert len(page["edges"]) == 20 and page["totalCount"] == 23
+    assert page["pageInfo"]["hasNextPage"] is True
+    error = await walk.error(after=page["pageInfo"]["endCursor"])
+    assert error["message"] == "first or last is required on Viewer.personalAccessTokens (at most 100)"
+    rest = await walk.page(first=20, after=page["pageInfo"]["endCursor"])
     assert len(rest["edges"]) == 3 and rest["pageInfo"]["hasNextPage"] is False
-    assert not {walk.key(e["node"]) for e in default["edges"]} & {walk.key(e["node"]) for e in rest["edges"]}
+    assert not {walk.key(e["node"]) for e in page["edges"]} & {walk.key(e["node"]) for e in rest["edges"]}

@@ -135,7 +135,8 @@ async def test_follow_and_unfollow_an_organisation_and_a_hub(api: Api) -> None:
     fan_view = (
         await fan.ok(
             """query($h: String!) { member(handle: $h) { followingCount
-               followingOrganisations { nodes { id } totalCount } followingHubs { nodes { id } totalCount } } }""",
+               followingOrganisations(first: 10) { nodes { id } totalCount }
+               followingHubs(first: 10) { nodes { id } totalCount } } }""",
             {"h": fan.handle},
         )
     )["member"]

@@ -150,7 +150,7 @@ async def test_only_graphql_transport_ws_is_spoken_and_only_over_websockets(api:
     streamed = await api.http.post(
         "/graphql", json={"query": NOTIFICATION_ADDED}, headers={"accept": "multipart/mixed;subscriptionSpec=1.0"}
     )
-    assert streamed.status_code == 400
+    assert streamed.status_code == 406
 
 
 async def test_a_new_notification_arrives_and_anonymous_viewers_get_none(api: Api, ws_url: str) -> None:

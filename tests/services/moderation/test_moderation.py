@@ -250,8 +250,8 @@ async def test_members_without_a_role_are_forbidden_everywhere(api: Api) -> None
     operations: list[tuple[str, dict[str, Any]]] = [
         (CAPS, {}),
         (DASHBOARD, {}),
-        (CASES, {"f": {}}),
-        (AUDIT, {"f": {}}),
+        (CASES, {"f": {}, "first": 10}),
+        (AUDIT, {"f": {}, "first": 10}),
         (f'{{ moderationHistory(memberId: "{author.id}") {{ warnings }} }}', {}),
         (CLAIM, {"i": {"caseId": case["id"]}}),
         (DECIDE, {"i": {"caseId": case["id"], "action": "HIDE", "reason": "x"}}),

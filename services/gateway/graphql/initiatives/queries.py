@@ -16,7 +16,7 @@ from services.gateway.graphql.initiatives.types import (
 )
 from services.gateway.graphql.members.types import County, Municipality
 from services.graph import contracts as gc
-from services.graph.initiatives_reference import AREAS, STATUSES
+from services.graph.contracts import AREAS, STATUSES
 from shared.auth import ANONYMOUS
 from shared.errors import BadUserInput
 from shared.geo import municipalities

@@ -11,7 +11,7 @@ from services.gateway.context import Info
 from services.gateway.graphql.base import Node, gid, graphql_enum
 from services.gateway.graphql.members.types import County, Language, Link, Member, Municipality
 from services.graph import contracts as gc
-from services.graph.initiatives_reference import AREAS, STATUSES, Term, label
+from services.graph.contracts import AREAS, STATUSES, Term, label
 
 if TYPE_CHECKING:
     from services.gateway.graphql.organisations.types import Organisation

@@ -16,7 +16,7 @@ from services.gateway.graphql.hubs.types import Hub
 from services.gateway.graphql.initiatives.types import Initiative
 from services.gateway.graphql.members.types import Language, Member
 from services.gateway.graphql.organisations.types import Organisation
-from services.graph.initiatives_reference import AREAS, STATUSES, Term, label
+from services.graph.contracts import AREAS, STATUSES, Term, label
 from services.search import contracts as sc
 from shared.geo import counties
 from shared.search_documents import DocType
