@@ -24,6 +24,16 @@ FACET_SIZES = {
     "statuses": 10,
     "techniques": 20,
 }
+# Each facet's field in both engines' indexes.
+FACET_FIELDS = {
+    "types": "type",
+    "county_codes": "county",
+    "organisation_kinds": "org_kind",
+    "tags": "tag",
+    "areas": "area",
+    "statuses": "status",
+    "techniques": "technique",
+}
 EVENT_TYPES = ("event",)
 # Posts and events by muted members are left out; muted members themselves are not.
 AUTHORED_TYPES = ("post", "event")

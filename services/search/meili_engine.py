@@ -54,6 +54,7 @@ from meilisearch.models.task import Task, TaskInfo
 from services.search.contracts import MAX_DEPTH, FacetValue, SearchSort
 from services.search.engine import (
     AUTHORED_TYPES,
+    FACET_FIELDS,
     FACET_SIZES,
     Answer,
     Filters,
@@ -75,15 +76,6 @@ T = TypeVar("T")
 
 PRIMARY_KEY = "uid"
 LANGUAGES = tuple(STEMMERS)  # sv, en
-FACET_FIELDS = {
-    "types": "type",
-    "county_codes": "county",
-    "organisation_kinds": "org_kind",
-    "tags": "tag",
-    "areas": "area",
-    "statuses": "status",
-    "techniques": "technique",
-}
 SEARCH_ON = ["title", "title_stems", "text", "text_stems"]
 SUGGEST_ON = ["title", "title_stems", "title_prefixes"]
 RETRIEVE = ["type", "id", "lang", "title", "text"]

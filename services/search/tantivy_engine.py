@@ -32,6 +32,7 @@ from tantivy import FieldType, Occur, Order, Query
 from services.search.contracts import FacetValue, SearchSort
 from services.search.engine import (
     AUTHORED_TYPES,
+    FACET_FIELDS,
     FACET_SIZES,
     Answer,
     Filters,
@@ -62,15 +63,6 @@ LOCK_POLL_SECONDS = 0.02
 TITLE, TEXT, TITLE_STEM, TEXT_STEM, TITLE_PREFIX, TEXT_PREFIX, TITLE_TYPO, TEXT_TYPO = (
     6.0, 2.0, 4.0, 1.5, 0.4, 0.2, 0.1, 0.05,
 )  # fmt: skip
-FACET_FIELDS = {
-    "types": "type",
-    "county_codes": "county",
-    "organisation_kinds": "org_kind",
-    "tags": "tag",
-    "areas": "area",
-    "statuses": "status",
-    "techniques": "technique",
-}
 
 
 def _schema() -> tantivy.Schema:

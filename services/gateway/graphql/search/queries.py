@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import strawberry
-from pydantic import ValidationError
 from strawberry.types.nodes import SelectedField
 
 from services.gateway.context import Info
-from services.gateway.graphql.base import PageInfo, decode_id
+from services.gateway.graphql.base import PageInfo, contract_input, decode_id
 from services.gateway.graphql.initiatives.types import InitiativeArea, InitiativeStatus
 from services.gateway.graphql.organisations.types import OrganisationKind
 from services.gateway.graphql.search.types import (
@@ -24,9 +22,6 @@ from services.gateway.graphql.search.types import (
 )
 from services.search import contracts as sc
 from shared.errors import BadUserInput
-from shared.web import bad_input
-
-T = TypeVar("T")
 
 
 @strawberry.input(description="Refine a search; within one filter any value matches, across filters all must.")
@@ -74,14 +69,6 @@ def _filters(f: SearchFilter | None) -> sc.SearchFilters:
     )
 
 
-def _checked(make: Callable[[], T]) -> T:
-    """The search service's own input model, built here: its refusals are the client's."""
-    try:
-        return make()
-    except ValidationError as exc:
-        raise bad_input(exc.errors()) from None
-
-
 def _selected(info: Info, *path: str) -> set[str]:
     """The names of the fields selected under `path` (e.g. "edges") in this field's selection."""
     level = [s for f in info.selected_fields for s in f.selections if isinstance(s, SelectedField)]
@@ -116,7 +103,7 @@ class SearchQuery:
         if len(query) > sc.MAX_QUERY_CHARS:
             raise BadUserInput(f"queries are at most {sc.MAX_QUERY_CHARS} characters", field="query")
         _check_page(first, after)
-        data = _checked(
+        data = contract_input(
             lambda: sc.SearchIn(
                 query=query,
                 filters=_filters(filter),
@@ -158,7 +145,7 @@ class SearchQuery:
             raise BadUserInput("a prefix is 1 to 100 characters", field="prefix")
         if not 1 <= first <= 20:
             raise BadUserInput("first must be between 1 and 20", field="first")
-        data = _checked(lambda: sc.SuggestIn(prefix=prefix, types=[t.value for t in types or []], first=first))
+        data = contract_input(lambda: sc.SuggestIn(prefix=prefix, types=[t.value for t in types or []], first=first))
         out = await info.context.search.suggest(info.context.viewer, data)
         nodes = await load_results(info, out.suggestions)
         return [
