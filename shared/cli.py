@@ -279,17 +279,17 @@ def graphql_manifest(
         elif path.is_file():
             files.append(path)
         else:
-            console.print(f"[red]{path}: no such file or folder[/red]")
+            console.print(f"[red]{path}: no such file or folder[/red]", soft_wrap=True)  # paths stay whole on one line
             raise typer.Exit(2)
     sources = {str(f): f.read_text("utf-8") for f in files}
     if include_map:
         try:
             sources["karta.js"] = map_script_document()
         except (OSError, ManifestError) as exc:
-            console.print(f"[red]The map's document: {exc}[/red]")
+            console.print(f"[red]The map's document: {exc}[/red]", soft_wrap=True)
             raise typer.Exit(2) from exc
     if not sources:
-        console.print("[red]No .graphql documents found.[/red]")
+        console.print("[red]No .graphql documents found.[/red]", soft_wrap=True)
         raise typer.Exit(2)
     schema = build_schema()._schema
     for name, document in sources.items():
@@ -298,7 +298,7 @@ def graphql_manifest(
         except GraphQLError as exc:
             errors = [exc]
         if errors:
-            console.print(f"[red]{name}: {errors[0].message}[/red]")
+            console.print(f"[red]{name}: {errors[0].message}[/red]", soft_wrap=True)  # paths stay whole on one line
             raise typer.Exit(2)
     manifest = json.dumps(build_manifest(list(sources.values())), indent=2, sort_keys=True, ensure_ascii=False)
     if output is None:
