@@ -320,3 +320,19 @@ async def test_the_map_spends_its_visitors_budget(backend: str, tmp_path: Path) 
             statuses = [(await browser.get("/karta/")).status_code for _ in range(left // page_cost + 1)]
             assert statuses == [200] * (left // page_cost) + [429]
             assert "Too many requests" in (await browser.get("/karta/?lang=en")).text
+
+
+def test_one_address_is_one_caller_however_it_is_spelled() -> None:
+    """IPv6 has many spellings of one address; the budget must not split between them."""
+    from starlette.requests import Request
+
+    from services.gateway.graphql.identity.mutations import client_ip
+
+    def peer(host: str, forwarded: str | None = None) -> Request:
+        headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+        return Request({"type": "http", "client": (host, 1), "headers": headers})
+
+    spellings = ["2001:db8::0abc:0001", "2001:DB8:0:0:0:0:abc:1", "2001:db8::abc:1"]
+    assert {client_ip(peer(s)) for s in spellings} == {"2001:db8::abc:1"}
+    assert {client_ip(peer("127.0.0.1", s)) for s in spellings} == {"2001:db8::abc:1"}
+    assert client_ip(peer("testclient")) == "testclient"

@@ -107,7 +107,13 @@ def client_ip(request: HTTPConnection) -> str | None:
             return str(ipaddress.ip_address(first))
         except ValueError:
             pass
-    return peer[:64] if peer else None
+    if peer is None:
+        return None
+    try:
+        # One address, one budget: IPv6 has many spellings of it (leading zeros, ::).
+        return str(ipaddress.ip_address(peer))
+    except ValueError:
+        return peer[:64]
 
 
 def _none_to_unset(data: dict[str, object]) -> dict[str, object]:
