@@ -43,10 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.fanout import machine
-from services.search.contracts import ORGANISATION_KINDS, SearchFilters, SearchIn
+from services.graph.contracts import OrganisationKind
+from services.search.contracts import SearchFilters, SearchIn
 from services.search.engine import Filters, Plan, Scope
 from shared.search_documents import Audience, DocType, IndexDocument, Language
 
+ORGANISATION_KINDS = [k.value for k in OrganisationKind]
 RESULTS = Path(__file__).resolve().parent / "results"
 NOW = datetime.now(UTC).replace(microsecond=0)
 PAGE = 500  # documents per page of an owner's export, as a reindex gets them
