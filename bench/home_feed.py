@@ -408,36 +408,30 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         requests = raw_requests(server.port, tokens)
         common = {"clients": args.clients, "seed": 0, "workdir": workdir}
 
+        def rounds(rate: float | None) -> dict[str, list[dict[str, Any]]]:
+            """args.runs runs of each path, alternating which goes first; `rate` None: closed loop."""
+            out: dict[str, list[dict[str, Any]]] = {p: [] for p in PATHS}
+            for n in range(args.runs):
+                for path in PATHS if n % 2 == 0 else reversed(PATHS):
+                    r = run_load(
+                        server, requests[path], path, warmup=args.warmup, seconds=args.seconds, rate=rate, **common
+                    )
+                    r["run"] = n + 1
+                    out[path].append(r)
+                    cpu = f"  server CPU {r['server_cpu_ms_per_request']:.2f} ms/req" if rate is None else ""
+                    print(
+                        f"  run {n + 1} {path:8s} {r['throughput']:7.1f}/s  p50 {r['p50_ms']:6.1f} ms  "
+                        f"p99 {r['p99_ms']:6.1f} ms{cpu}",
+                        flush=True,
+                    )
+            return out
+
         print(f"closed loop: {args.clients} clients, {args.seconds:.0f} s a path, {args.runs} runs", flush=True)
-        closed: dict[str, list[dict[str, Any]]] = {p: [] for p in PATHS}
-        for n in range(args.runs):
-            for path in PATHS if n % 2 == 0 else reversed(PATHS):
-                r = run_load(
-                    server, requests[path], path, warmup=args.warmup, seconds=args.seconds, rate=None, **common
-                )
-                r["run"] = n + 1
-                closed[path].append(r)
-                print(
-                    f"  run {n + 1} {path:8s} {r['throughput']:7.1f}/s  p50 {r['p50_ms']:6.1f} ms  "
-                    f"p99 {r['p99_ms']:6.1f} ms  server CPU {r['server_cpu_ms_per_request']:.2f} ms/req",
-                    flush=True,
-                )
+        closed = rounds(None)
         closed_summary = {p: summary(closed[p]) for p in PATHS}
         rate = round(args.paced_fraction * closed_summary["graphql"]["throughput"], 1)
         print(f"paced: {rate}/s for both paths ({args.paced_fraction:.0%} of GraphQL's throughput)", flush=True)
-        paced: dict[str, list[dict[str, Any]]] = {p: [] for p in PATHS}
-        for n in range(args.runs):
-            for path in PATHS if n % 2 == 0 else reversed(PATHS):
-                r = run_load(
-                    server, requests[path], path, warmup=args.warmup, seconds=args.seconds, rate=rate, **common
-                )
-                r["run"] = n + 1
-                paced[path].append(r)
-                print(
-                    f"  run {n + 1} {path:8s} {r['throughput']:7.1f}/s  p50 {r['p50_ms']:6.1f} ms  "
-                    f"p99 {r['p99_ms']:6.1f} ms",
-                    flush=True,
-                )
+        paced = rounds(rate)
         profiles = None
         if args.profile:
             print(f"profiling the server for {args.profile:.0f} s a path (py-spy)", flush=True)
