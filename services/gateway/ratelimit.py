@@ -99,7 +99,6 @@ def _state(limit: int, used: int, ms_left: int, cost: int, charged: bool) -> Rat
 class RateLimiter(Protocol):
     async def charge(self, caller: Caller, cost: int, limit: int) -> RateLimitState:
         """Spend `cost` points of the caller's `limit`, or refuse (retry_after set) and spend none."""
-        ...
 
 
 class MemoryRateLimiter:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -83,56 +83,58 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
+def _fold(
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    field: Callable[[FieldNode, Callable[[SelectionSetNode], int]], int],
+    combine: Callable[[Iterable[int]], int],
+) -> int:
+    """Fold the operation's selections: `field` values a field (given how to fold a nested
+    selection set), `combine` joins a selection set's values; fragments are followed where
+    they are spread (each folded once, cycles cut)."""
+    memo: dict[str, int] = {}
+
+    def fold(selection_set: SelectionSetNode, visiting: frozenset[str]) -> int:
+        def values() -> Iterator[int]:
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    yield field(selection, lambda inner: fold(inner, visiting))
+                elif isinstance(selection, InlineFragmentNode):
+                    yield fold(selection.selection_set, visiting)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = fragments.get(name)
+                    if fragment is None or name in visiting:
+                        continue
+                    if name not in memo:
+                        memo[name] = fold(fragment.selection_set, visiting | {name})
+                    yield memo[name]
+
+        return combine(values())
+
+    return fold(operation.selection_set, frozenset())
+
+
 def operation_depth(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> int:
     """The most fields with selections on one path (`{ viewer { name } }` has depth 1);
     introspection fields don't count."""
-    memo: dict[str, int] = {}
 
-    def depth(selection_set: SelectionSetNode, visiting: frozenset[str]) -> int:
-        deepest = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.selection_set is not None and not selection.name.value.startswith("__"):
-                    deepest = max(deepest, 1 + depth(selection.selection_set, visiting))
-            elif isinstance(selection, InlineFragmentNode):
-                deepest = max(deepest, depth(selection.selection_set, visiting))
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is None or name in visiting:
-                    continue
-                if name not in memo:
-                    memo[name] = depth(fragment.selection_set, visiting | {name})
-                deepest = max(deepest, memo[name])
-        return deepest
+    def field(node: FieldNode, inner: Callable[[SelectionSetNode], int]) -> int:
+        if node.selection_set is None or node.name.value.startswith("__"):
+            return 0
+        return 1 + inner(node.selection_set)
 
-    return depth(operation.selection_set, frozenset())
+    return _fold(operation, fragments, field, lambda values: max(values, default=0))
 
 
 def operation_aliases(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> int:
     """Aliased fields, a fragment's counted at each spread."""
-    memo: dict[str, int] = {}
 
-    def count(selection_set: SelectionSetNode, visiting: frozenset[str]) -> int:
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += selection.alias is not None
-                if selection.selection_set is not None:
-                    total += count(selection.selection_set, visiting)
-            elif isinstance(selection, InlineFragmentNode):
-                total += count(selection.selection_set, visiting)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is None or name in visiting:
-                    continue
-                if name not in memo:
-                    memo[name] = count(fragment.selection_set, visiting | {name})
-                total += memo[name]
-        return total
+    def field(node: FieldNode, inner: Callable[[SelectionSetNode], int]) -> int:
+        nested = inner(node.selection_set) if node.selection_set is not None else 0
+        return (node.alias is not None) + nested
 
-    return count(operation.selection_set, frozenset())
+    return _fold(operation, fragments, field, sum)
 
 
 def depth_rule(maximum: int) -> type[ASTValidationRule]:
