@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -28,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from services.feed.models import (
@@ -61,13 +64,17 @@ def readable_entries(viewer: Principal, *, hide_muted: bool = True, hide_blocked
     (Only home timelines, which reads filter again, ask without blocks and mutes.)"""
     if viewer.member_id is None:
         return and_(col(Entry.live) == true(), col(Entry.visibility) == "public")
-    me = viewer.member_id
+    return _readable(viewer.member_id, viewer.is_moderator, hide_muted=hide_muted, hide_blocked=hide_blocked)
+
+
+def _readable(me: Any, is_moderator: bool, *, hide_muted: bool, hide_blocked: bool) -> ColumnElement[bool]:
+    """readable_entries for a member: `me` their id, or a bound parameter standing for it."""
     in_hub = exists().where(col(HubMemberCopy.hub_id) == col(Entry.hub_id), col(HubMemberCopy.member_id) == me)
     visible = or_(
         col(Entry.visibility).in_(("public", "members")),
         col(Entry.author_id) == me,
         and_(col(Entry.visibility) == "hub_members", in_hub),
-        true() if viewer.is_moderator else false(),
+        true() if is_moderator else false(),
     )
     blocked = exists().where(
         or_(
@@ -115,8 +122,8 @@ def home_entries(viewer: Principal) -> Select[Any]:
     return entries(viewer).where(followed_by(viewer.member_id))
 
 
-def followed_by(me: int | None) -> ColumnElement[bool]:
-    """Entries from what the member follows, and their own."""
+def followed_by(me: Any) -> ColumnElement[bool]:
+    """Entries from what the member follows, and their own (`me`: their id, or a bound parameter)."""
     follows = FollowCopy
     from_hub = exists().where(
         col(follows.follower_id) == me, col(follows.target_type) == "hub", col(follows.target_id) == col(Entry.hub_id)
@@ -159,40 +166,115 @@ def _window(stmt: Select[Any], key: Any, lo: int | None, hi: int | None, limit: 
     return stmt.limit(limit) if limit is not None else stmt
 
 
-def _home_ids(viewer: Principal) -> Select[Any]:
-    return home_entries(viewer).with_only_columns(col(Entry.id))
+# A home-feed read runs these on every page, so each is built once, with the viewer, the
+# source and the window as bound parameters: building and cache-keying a statement of this
+# size costs more than running it. Bounds a window leaves open take values no id reaches.
+_ME = bindparam("me", type_=BigInteger)
+_SOURCE = bindparam("source_id", type_=BigInteger)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_LO = bindparam("lo", type_=BigInteger)
+_HI = bindparam("hi", type_=BigInteger)
+_LIMIT = bindparam("limit", type_=Integer)
+_OPEN_LO, _OPEN_HI, _NO_LIMIT = -1, 2**63 - 1, 2**31 - 1
+# A followed source's entries, as source_condition has them, and the key its index pages by:
+# a hub's orders by hub_rank (the id, except while pinned: lifted above every id), so its
+# unpinned entries page by hub_rank and its pinned ones by id.
+_SOURCES: dict[str | None, tuple[ColumnElement[bool] | None, Any]] = {
+    None: (None, col(Entry.id)),
+    "organisation": (col(Entry.organisation_id) == _SOURCE, col(Entry.id)),
+    "member": (and_(col(Entry.author_id) == _SOURCE, col(Entry.organisation_id).is_(None)), col(Entry.id)),
+    "hub_unpinned": (and_(col(Entry.hub_id) == _SOURCE, col(Entry.hub_rank) < PIN_LIFT), col(Entry.hub_rank)),
+    "hub_pinned": (and_(col(Entry.hub_id) == _SOURCE, col(Entry.hub_rank) >= PIN_LIFT), col(Entry.id)),
+}
+
+
+@cache
+def _home_ids_shape(is_moderator: bool) -> Select[Any]:
+    """The ids of home_entries, for the member bound as `me`."""
+    return select(col(Entry.id)).where(
+        _readable(_ME, is_moderator, hide_muted=True, hide_blocked=True), followed_by(_ME)
+    )
+
+
+@cache
+def _home_window(is_moderator: bool, source: str | None, descending: bool) -> Select[Any]:
+    """Ids of the home feed (or of one followed source's part of it) with lo < key < hi,
+    nearest the starting end first, at most `limit`. A hub's part is its unpinned and its
+    pinned entries' windows in one statement (at most `limit` of each, in no order)."""
+    if source == "hub":
+        parts = [_home_window(is_moderator, part, descending).subquery() for part in ("hub_unpinned", "hub_pinned")]
+        return select(union_all(*(select(part.c.id) for part in parts)).subquery().c.id)
+    condition, key = _SOURCES[source]
+    stmt = _home_ids_shape(is_moderator)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    stmt = stmt.where(key > _LO, key < _HI).order_by(key.desc() if descending else key.asc())
+    return stmt.limit(_LIMIT)
+
+
+@cache
+def _home_among(is_moderator: bool) -> Select[Any]:
+    return _home_ids_shape(is_moderator).where(col(Entry.id).in_(_IDS))
+
+
+# What a page's ids are read as, once they are known.
+_ENTRIES_WITH_POSTS = select(Entry, Post).outerjoin(Post, col(Post.id) == col(Entry.id)).where(col(Entry.id).in_(_IDS))
+_POSTS_BY_IDS = select(Post).where(col(Post.id).in_(_IDS))
+_EVENTS_BY_IDS = select(Event).where(col(Event.id).in_(_IDS))
+_ACTIVITIES_BY_IDS = select(InitiativeActivity).where(col(InitiativeActivity.id).in_(_IDS))
+
+
+def _member(viewer: Principal) -> int:
+    if viewer.member_id is None:
+        raise ValueError("a home feed is a member's")
+    return viewer.member_id
 
 
 async def home_ids(
     session: AsyncSession,
     viewer: Principal,
     *,
-    limit: int,
+    limit: int | None,
     lo: int | None = None,
     hi: int | None = None,
     descending: bool = True,
-    where: ColumnElement[bool] | None = None,
+    source: tuple[str, int] | None = None,
 ) -> list[int]:
-    """Ids in the viewer's home feed strictly between lo and hi (optionally only those
-    matching `where`), newest first when descending."""
-    stmt = _home_ids(viewer)
-    if where is not None:
-        stmt = stmt.where(where)
-    return list((await session.execute(_window(stmt, col(Entry.id), lo, hi, limit, descending))).scalars())
+    """Ids in the viewer's home feed strictly between lo and hi (optionally only those from
+    one followed source: ("hub" | "organisation" | "member", id)), newest first when
+    descending (a hub's part comes in no order: see _home_window)."""
+    params = {
+        "me": _member(viewer),
+        "lo": _OPEN_LO if lo is None else lo,
+        "hi": _OPEN_HI if hi is None else hi,
+        "limit": _NO_LIMIT if limit is None else limit,
+    }
+    if source is not None:
+        params["source_id"] = source[1]
+    stmt = _home_window(viewer.is_moderator, source[0] if source else None, descending)
+    return list((await session.execute(stmt, params)).scalars())
 
 
-async def entries_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Entry]:
+async def entries_with_posts(session: AsyncSession, ids: Sequence[int]) -> tuple[dict[int, Entry], dict[int, Post]]:
+    """The entries with these ids, and the posts among them, in one round trip (a page of a
+    feed is mostly posts)."""
     if not ids:
-        return {}
-    return {e.id: e for e in (await session.execute(select(Entry).where(col(Entry.id).in_(ids)))).scalars()}
+        return {}, {}
+    entries: dict[int, Entry] = {}
+    posts: dict[int, Post] = {}
+    for entry, post in (await session.execute(_ENTRIES_WITH_POSTS, {"ids": list(ids)})).all():
+        entries[entry.id] = entry
+        if post is not None:
+            posts[post.id] = post
+    return entries, posts
 
 
 async def home_ids_among(session: AsyncSession, viewer: Principal, ids: Sequence[int]) -> set[int]:
     """Which of these ids the viewer's home feed holds (followed, readable, live)."""
     if not ids:
         return set()
-    stmt = _home_ids(viewer).where(col(Entry.id).in_(ids))
-    return set((await session.execute(stmt)).scalars())
+    stmt = _home_among(viewer.is_moderator)
+    return set((await session.execute(stmt, {"me": _member(viewer), "ids": list(ids)})).scalars())
 
 
 def _timeline_ids(viewer: Principal) -> Select[Any]:
@@ -244,15 +326,11 @@ async def source_home_ids(
     """One followed source's part of the viewer's home feed, walked along an index so a page
     costs the same however much the source has published."""
     if target_type != "hub":  # ix_entry_org / ix_entry_author: (source, id)
-        where = source_condition(target_type, target_id)
-        return await home_ids(session, viewer, limit=limit, lo=lo, hi=hi, descending=descending, where=where)
-    # A hub's index orders by hub_rank, which is the id except while pinned (lifted above
-    # every id); so unpinned entries page by hub_rank, and the few pinned ones are added.
-    in_hub = _home_ids(viewer).where(col(Entry.hub_id) == target_id)
-    rank = col(Entry.hub_rank)
-    unpinned = _window(in_hub.where(rank < PIN_LIFT), rank, lo, hi, limit, descending)
-    pinned = _window(in_hub.where(rank >= PIN_LIFT), col(Entry.id), lo, hi, None, descending)
-    found = set((await session.execute(unpinned)).scalars()) | set((await session.execute(pinned)).scalars())
+        source = (target_type, target_id)
+        return await home_ids(session, viewer, limit=limit, lo=lo, hi=hi, descending=descending, source=source)
+    # Unpinned entries page along the hub's index; the few pinned ones are added. The
+    # first `limit` of both together are among the first `limit` of each.
+    found = await home_ids(session, viewer, limit=limit, lo=lo, hi=hi, descending=descending, source=("hub", target_id))
     return sorted(found, reverse=descending)[:limit]
 
 
@@ -262,25 +340,31 @@ async def followed_large_sources(
     """The followed sources whose entries are merged into the member's home feed when it
     is read: (type, id, None) for those with more than `threshold` followers, which are not
     fanned out; (type, id, last) for those fan-out once skipped, up to the last one skipped."""
-    stats = SourceStats
-    stmt = (
-        select(
-            col(FollowCopy.target_type), col(FollowCopy.target_id), col(stats.followers), col(stats.unfanned_through)
-        )
-        .join(
-            stats,
-            and_(
-                col(stats.target_type) == col(FollowCopy.target_type),
-                col(stats.target_id) == col(FollowCopy.target_id),
-            ),
-        )
-        .where(
-            col(FollowCopy.follower_id) == member_id,
-            or_(col(stats.followers) > threshold, col(stats.unfanned_through).is_not(None)),
-        )
-    )
-    rows = (await session.execute(stmt)).all()
+    params = {"me": member_id, "threshold": threshold}
+    rows = (await session.execute(_LARGE_SOURCES, params)).all()
     return [(t, i, None if followers > threshold else last) for t, i, followers, last in rows]
+
+
+_THRESHOLD = bindparam("threshold", type_=BigInteger)
+_LARGE_SOURCES = (
+    select(
+        col(FollowCopy.target_type),
+        col(FollowCopy.target_id),
+        col(SourceStats.followers),
+        col(SourceStats.unfanned_through),
+    )
+    .join(
+        SourceStats,
+        and_(
+            col(SourceStats.target_type) == col(FollowCopy.target_type),
+            col(SourceStats.target_id) == col(FollowCopy.target_id),
+        ),
+    )
+    .where(
+        col(FollowCopy.follower_id) == _ME,
+        or_(col(SourceStats.followers) > _THRESHOLD, col(SourceStats.unfanned_through).is_not(None)),
+    )
+)
 
 
 async def note_unfanned(session: AsyncSession, target_type: str, target_id: int, entry_id: int) -> None:
@@ -343,14 +427,14 @@ async def hub_members_among(session: AsyncSession, hub_id: int, member_ids: Sequ
 async def posts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Post]:
     if not ids:
         return {}
-    rows = (await session.execute(select(Post).where(col(Post.id).in_(ids)))).scalars()
+    rows = (await session.execute(_POSTS_BY_IDS, {"ids": list(ids)})).scalars()
     return {p.id: p for p in rows}
 
 
 async def events_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Event]:
     if not ids:
         return {}
-    rows = (await session.execute(select(Event).where(col(Event.id).in_(ids)))).scalars()
+    rows = (await session.execute(_EVENTS_BY_IDS, {"ids": list(ids)})).scalars()
     return {e.id: e for e in rows}
 
 
@@ -389,8 +473,8 @@ async def replace_tags(session: AsyncSession, entry_id: int, tags: Sequence[str]
 async def activities_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, InitiativeActivity]:
     if not ids:
         return {}
-    stmt = select(InitiativeActivity).where(col(InitiativeActivity.id).in_(ids))
-    return {a.id: a for a in (await session.execute(stmt)).scalars()}
+    rows = (await session.execute(_ACTIVITIES_BY_IDS, {"ids": list(ids)})).scalars()
+    return {a.id: a for a in rows}
 
 
 async def activity_keyed(session: AsyncSession, key: str) -> bool:

@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from services.feed import contracts as c
 from services.feed import repository as repo
-from services.feed.models import Comment, Entry, Event, Rsvp
+from services.feed.models import Comment, Entry, Event, Post, Rsvp
 from services.feed.service import comments as comment_service
 from services.feed.service import initiatives as initiative_service
 from services.feed.service import posts as post_service
@@ -33,8 +33,12 @@ log = structlog.get_logger("hubben.feed.feeds")
 REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 
 
-async def _items(session: AsyncSession, entries: Sequence[Entry]) -> list[c.FeedItemOut]:
-    posts = await repo.posts_by_ids(session, [e.id for e in entries if e.item_type == "post"])
+async def _items(
+    session: AsyncSession, entries: Sequence[Entry], posts: dict[int, Post] | None = None
+) -> list[c.FeedItemOut]:
+    """The entries' items; `posts`, when given, holds their posts already."""
+    if posts is None:
+        posts = await repo.posts_by_ids(session, [e.id for e in entries if e.item_type == "post"])
     events = await repo.events_by_ids(session, [e.id for e in entries if e.item_type == "event"])
     activities = await repo.activities_by_ids(
         session, [e.id for e in entries if e.item_type == initiative_service.ITEM_TYPE]
@@ -154,10 +158,10 @@ class _HomeTimeline:
             has_previous = False
             if after is not None:
                 has_previous = bool(await self.collect(lo=after - 1, hi=None, limit=1, descending=False))
-        rows = await repo.entries_by_ids(self.session, ids)
+        rows, posts = await repo.entries_with_posts(self.session, ids)
         entries = [rows[i] for i in ids if i in rows]
         return c.FeedPage(
-            items=await _items(self.session, entries),
+            items=await _items(self.session, entries, posts),
             cursors=[encode_cursor(e.id) for e in entries],
             has_next_page=has_next,
             has_previous_page=has_previous,

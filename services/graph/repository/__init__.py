@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -81,10 +81,22 @@ async def member_by_id(session: AsyncSession, member_id: int) -> Member | None:
     return await session.get(Member, member_id)
 
 
-async def members_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Member]:
+# Built once: a page of a feed asks for its authors on every read.
+_MEMBERS_BY_IDS = select(Member).where(col(Member.id).in_(bindparam("ids", expanding=True)))
+_MEMBERS_BY_IDS_NOT_BLOCKING = _MEMBERS_BY_IDS.where(
+    ~exists().where(col(Block.blocker_id) == col(Member.id), col(Block.blocked_id) == bindparam("viewer_id"))
+)
+
+
+async def members_by_ids(session: AsyncSession, ids: Sequence[int], hidden_from: int | None = None) -> list[Member]:
+    """The members with these ids; with `hidden_from`, not those who blocked that member."""
     if not ids:
         return []
-    return list((await session.execute(select(Member).where(col(Member.id).in_(ids)))).scalars())
+    if hidden_from is None:
+        rows = await session.execute(_MEMBERS_BY_IDS, {"ids": list(ids)})
+    else:
+        rows = await session.execute(_MEMBERS_BY_IDS_NOT_BLOCKING, {"ids": list(ids), "viewer_id": hidden_from})
+    return list(rows.scalars())
 
 
 async def contacts_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[tuple[Member, Credential]]:

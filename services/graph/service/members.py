@@ -36,11 +36,8 @@ async def members_by_handles(session: AsyncSession, actor: Principal, handles: l
 
 
 async def members_by_ids(session: AsyncSession, actor: Principal, ids: list[int]) -> list[Member]:
-    members = await repo.members_by_ids(session, ids)
-    if actor.member_id is None or actor.is_moderator:
-        return members
-    hidden = await repo.hidden_member_ids(session, actor.member_id, ids)
-    return [m for m in members if m.id not in hidden]
+    hidden_from = None if actor.member_id is None or actor.is_moderator else actor.member_id
+    return await repo.members_by_ids(session, ids, hidden_from)
 
 
 async def update_profile(session: AsyncSession, actor: Principal, data: c.ProfileIn) -> Member:

@@ -33,6 +33,7 @@ from tests.services.feed.test_feeds import (
     FOLLOW,
     HOME_FEED,
     JOIN,
+    PIN,
     Feed,
     check_feed_pages_while_items_arrive,
     home_feed_case,
@@ -366,6 +367,9 @@ async def test_a_home_feed_is_identical_fanned_out_merged_on_read_or_from_the_da
     made += [(await make_post(owner, hubId=hub["id"], body=f"Hubben igen {n}"))["id"] for n in range(4)]
     gone = (await make_post(friend, hubId=hub["id"], body="Ångrat"))["id"]
     await friend.ok(DELETE_POST, {"id": gone})
+    # Pinned in the hub: merged in on read along the hub's index among the unpinned.
+    await owner.ok(PIN, {"id": made[0]})
+    await owner.ok(PIN, {"id": made[2]})
     await small.settle()
 
     app = small.app
