@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # Prepended to each service's PostgreSQL schema name (tests use it to stay apart).
     database_schema_prefix: str = ""
     database_pool_size: int = 10
+    # A pooled PostgreSQL connection idle longer than this is checked (a round trip) before
+    # use, so one the server dropped meanwhile is replaced; busier ones are used as they are.
+    database_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
     redis_url: str = ""
     # Base URL of a graph service running in its own process; empty means in-process.
     graph_url: str = ""
