@@ -84,7 +84,9 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
         on_commit()
 
 
-def page_params(
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a thread
+# hop on every request that takes one.
+async def page_params(
     first: Annotated[int | None, Query(ge=0, le=MAX_PAGE)] = None,
     after: Annotated[str | None, Query(max_length=200)] = None,
     last: Annotated[int | None, Query(ge=0, le=MAX_PAGE)] = None,
@@ -93,7 +95,7 @@ def page_params(
     return PageRequest(first=first, after=after, last=last, before=before)
 
 
-def ids_param(ids: Annotated[str, Query(max_length=12000)]) -> list[int]:
+async def ids_param(ids: Annotated[str, Query(max_length=12000)]) -> list[int]:
     parts = ids.split(",") if ids else []
     if len(parts) > 500 or not all(p.isdigit() and len(p) <= 19 for p in parts):
         raise BadUserInput("ids: up to 500 comma-separated integers", field="ids")

@@ -30,7 +30,7 @@ SERVICE = "feed"
 router = APIRouter(prefix="/v1")
 
 
-def graph_of(request: Request) -> GraphClient:
+async def graph_of(request: Request) -> GraphClient:
     return request.app.state.graph  # type: ignore[no-any-return]
 
 

@@ -16,7 +16,7 @@ from shared.web import Actor, Ids, Page, Session
 router = APIRouter(prefix="/v1/notifications")
 
 
-def _graph(request: Request) -> GraphClient:
+async def _graph(request: Request) -> GraphClient:
     return request.app.state.graph  # type: ignore[no-any-return]
 
 
