@@ -27,7 +27,8 @@ from shared.settings import Settings
 ALGORITHM = "RS256"
 INTERNAL_AUDIENCE = "hubben-internal"
 # Internal tokens remembered as verified, per process (a few minutes of distinct callers).
-INTERNAL_SEEN_MAX = 10_000
+SEEN_MAX = 10_000  # verified tokens remembered (access and internal); then forgotten at once
+LEEWAY_SECONDS = 30
 UNSUBSCRIBE_AUDIENCE = "hubben-unsubscribe"
 SCOPES = ("read", "write", "moderate")
 PAT_PREFIX = "hbp_"
@@ -110,7 +111,7 @@ class TokenCodec:
     settings: Settings
     keys: KeyPair
     _now: Any = field(default=time.time)
-    _internal_seen: dict[str, tuple[float, Principal]] = field(default_factory=dict, repr=False)
+    _seen: dict[str, tuple[float, Principal]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def _signer(self) -> Any:
@@ -143,7 +144,7 @@ class TokenCodec:
                     "require_iss": True,
                     "require_sub": True,
                     "require_jti": True,
-                    "leeway": 30,
+                    "leeway": LEEWAY_SECONDS,
                 },
             )
         except (JOSEError, ValueError, TypeError) as exc:
@@ -168,15 +169,35 @@ class TokenCodec:
         return token, exp
 
     def verify_access_token(self, token: str) -> Principal:
+        """The member an access token signs in. A client sends the same token with every
+        request until it expires, so a verified one is remembered (see _remembered)."""
+        known = self._remembered(token)
+        if known is not None:
+            return known
         claims = self._decode(token, self.settings.jwt_audience)
         if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
             raise Unauthenticated("invalid or expired token")
-        return Principal(
+        principal = Principal(
             member_id=int(claims["sub"]),
             roles=tuple(claims.get("roles") or ()),
             scopes=SCOPES,
             token_kind="jwt",
         )
+        return self._remember(token, claims, principal)
+
+    def _remembered(self, token: str) -> Principal | None:
+        """A token verified before, while its expiry (with the same leeway) has not passed:
+        the same bytes verify the same way, so only the clock needs checking again."""
+        known = self._seen.get(token)
+        if known is not None and self._now() < known[0]:
+            return known[1]
+        return None
+
+    def _remember(self, token: str, claims: dict[str, Any], principal: Principal) -> Principal:
+        if len(self._seen) >= SEEN_MAX:
+            self._seen.clear()
+        self._seen[token] = (float(claims["exp"]) + LEEWAY_SECONDS, principal)
+        return principal
 
     def issue_internal_token(self, principal: Principal, service: str = "gateway") -> str:
         now = int(self._now())
@@ -197,12 +218,10 @@ class TokenCodec:
 
     def verify_internal_token(self, token: str) -> Principal:
         """The principal an internal token carries. A client reuses one token for half its
-        life (shared.client), so a token verified once is remembered until it expires: the
-        same bytes verify the same way, and the expiry is checked on every use."""
-        now = self._now()
-        known = self._internal_seen.get(token)
-        if known is not None and now < known[0]:
-            return known[1]
+        life (shared.client), so a verified one is remembered (see _remembered)."""
+        known = self._remembered(token)
+        if known is not None:
+            return known
         claims = self._decode(token, INTERNAL_AUDIENCE)
         sub = str(claims["sub"])
         principal = Principal(
@@ -212,10 +231,7 @@ class TokenCodec:
             service=str(claims.get("svc") or ""),
             token_kind=str(claims.get("kind") or "anonymous"),
         )
-        if len(self._internal_seen) >= INTERNAL_SEEN_MAX:
-            self._internal_seen.clear()
-        self._internal_seen[token] = (float(claims["exp"]), principal)
-        return principal
+        return self._remember(token, claims, principal)
 
     def issue_unsubscribe_token(self, member_id: int, kind: str) -> str:
         """The token of a mail's unsubscribe link: names the member and the kind of mail.

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwt
 
 from shared.auth import INTERNAL_AUDIENCE, Principal
-from tests.conftest import Api, Session
+from shared.errors import Unauthenticated
+from tests.conftest import Api, Session, poll
 
 VIEWER = "{ viewer { email } }"
 
@@ -253,3 +254,26 @@ async def test_refusal_does_not_fall_back_to_anonymous(api: Api) -> None:
     anonymous = await api.gql("{ viewer { email } counties { code } }")
     assert anonymous["data"]["viewer"] is None
     assert len(anonymous["data"]["counties"]) == 21
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(api: Api) -> None:
+    """Verified tokens are remembered (a client sends the same one with every request); the
+    memory never outlives the token: past its expiry and leeway it is refused like any other."""
+    anna = await api.sign_up()
+    now = int(time.time())
+    # Inside the 30-second leeway for another second or two.
+    token = sign(api, claims_for(api, anna, iat=now - 100, exp=now - 28))
+    ok = await api.http.post("/graphql", json={"query": VIEWER}, headers={"authorization": f"Bearer {token}"})
+    assert ok.status_code == 200, ok.text
+    codec = api.app.state.codec
+    assert codec.verify_access_token(token).member_id == _member_pk(anna)  # remembered now
+
+    def refused() -> bool:
+        try:
+            codec.verify_access_token(token)
+        except Unauthenticated:
+            return True
+        return False
+
+    await poll(refused, within=5)
+    await assert_refused(api, token)
