@@ -7,7 +7,7 @@ import strawberry
 from services.feed import contracts as fc
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, connection, decode_id, page_request
-from services.gateway.graphql.feed.types import Event, FeedItemConnection, feed_connection
+from services.gateway.graphql.feed.types import Event, FeedItemConnection, feed_page
 from shared.errors import BadUserInput
 from shared.geo import counties
 
@@ -53,7 +53,7 @@ class FeedQuery:
         before: str | None = None,
     ) -> FeedItemConnection:
         page = await info.context.feed.home(info.context.viewer, page_request(first, after, last, before))
-        return feed_connection(page)
+        return await feed_page(info, page)
 
     @strawberry.field(description="Posts carrying a #tag, newest first.")
     async def tag_feed(
@@ -68,7 +68,7 @@ class FeedQuery:
         if not 1 <= len(tag.strip().lstrip("#")) <= 40:
             raise BadUserInput("tags are 1–40 characters", field="tag")
         page = await info.context.feed.tag_feed(info.context.viewer, tag, page_request(first, after, last, before))
-        return feed_connection(page)
+        return await feed_page(info, page)
 
     @strawberry.field(description="Events not yet over, soonest first; filter by hub, organisation, county, dates.")
     async def upcoming_events(

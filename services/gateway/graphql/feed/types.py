@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from services.feed import contracts as fc
-from services.gateway.context import Info
+from services.gateway.context import Info, loaded
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
 from services.gateway.graphql.initiatives.types import Initiative, InitiativeStatus
 from services.gateway.graphql.members.types import County, Language, Member, Municipality
@@ -70,6 +72,18 @@ async def _member(info: Info, member_id: int | None) -> Member | None:
     if member_id is None:
         return None
     m = await info.context.loaders.member.load(member_id)
+    return Member.from_out(m) if m else None
+
+
+def _member_now(info: Info, member_id: int | None) -> Member | None | Awaitable[Member | None]:
+    """The member at once when this request's loader already holds them (a feed page loads its
+    authors before its items resolve, see prime_authors), else through the loader. Answering
+    without a coroutine keeps graphql-core on its synchronous path for the whole item."""
+    if member_id is None:
+        return None
+    ready, m = loaded(info.context.loaders.member, member_id)
+    if not ready:
+        return _member(info, member_id)
     return Member.from_out(m) if m else None
 
 
@@ -156,8 +170,8 @@ class Post(Node):
         )
 
     @strawberry.field
-    async def author(self, info: Info) -> Member | None:
-        return await _member(info, self.author_id)
+    def author(self, info: Info) -> Member | None:
+        return _member_now(info, self.author_id)  # type: ignore[return-value]  # or its awaitable
 
     @strawberry.field(description="The organisation the author posted as, if any.")
     async def organisation(self, info: Info) -> OrganisationRef | None:
@@ -471,6 +485,32 @@ def feed_item(item: fc.FeedItemOut) -> Post | Event | InitiativeUpdate | None:
     if item.initiative_activity is not None:
         return InitiativeUpdate.from_out(item.initiative_activity)
     return None
+
+
+def asks_for(info: Info, name: str) -> bool:
+    """Whether a field called `name` appears anywhere below this field in the document (through
+    fragments too). Errs towards yes: it only decides what to load ahead."""
+    stack: list[Selection] = list(info.selected_fields)
+    while stack:
+        selection = stack.pop()
+        if isinstance(selection, SelectedField) and selection.name == name:
+            return True
+        stack.extend(selection.selections)
+    return False
+
+
+async def prime_authors(info: Info, page: fc.FeedPage) -> None:
+    """Load the page's posts' authors in one batch before the items resolve, when the query
+    asks for authors: each Post.author then answers at once (see _member_now)."""
+    ids = list(dict.fromkeys(i.post.author_id for i in page.items if i.post is not None))
+    if ids and asks_for(info, "author"):
+        await info.context.loaders.member.load_many(ids)
+
+
+async def feed_page(info: Info, page: fc.FeedPage) -> FeedItemConnection:
+    """A feed's page as a connection, its authors loaded ahead (prime_authors)."""
+    await prime_authors(info, page)
+    return feed_connection(page)
 
 
 def feed_connection(page: fc.FeedPage) -> FeedItemConnection:

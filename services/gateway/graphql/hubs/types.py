@@ -7,7 +7,7 @@ import strawberry
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
 from services.gateway.graphql.feed.queries import upcoming_events
-from services.gateway.graphql.feed.types import Event, FeedItemConnection, PostKind, feed_connection
+from services.gateway.graphql.feed.types import Event, FeedItemConnection, PostKind, feed_page
 from services.gateway.graphql.members.types import Member
 from services.gateway.graphql.organisations.types import Organisation
 from services.graph import contracts as gc
@@ -111,7 +111,7 @@ class Hub(Node):
         page = await info.context.feed.hub_feed(
             info.context.viewer, self.raw_id, page_request(first, after, last, before)
         )
-        return feed_connection(page)
+        return await feed_page(info, page)
 
     @strawberry.field(description="The hub's library: news, articles, questions and resources, by kind if given.")
     async def resources(
@@ -129,7 +129,7 @@ class Hub(Node):
             kind.value if kind else None,  # type: ignore[attr-defined]
             page_request(first, after, last, before),
         )
-        return feed_connection(page)
+        return await feed_page(info, page)
 
     @strawberry.field(description="The hub's events not yet over, soonest first.")
     async def upcoming_events(

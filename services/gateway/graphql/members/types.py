@@ -165,12 +165,12 @@ class Member(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> FeedItemConnectionRef:
-        from services.gateway.graphql.feed.types import feed_connection
+        from services.gateway.graphql.feed.types import feed_page
 
         page = await info.context.feed.member_activity(
             info.context.viewer, self.raw_id, page_request(first, after, last, before)
         )
-        return feed_connection(page)
+        return await feed_page(info, page)
 
     @strawberry.field(description="Members who follow this member, newest first.")
     async def followers(

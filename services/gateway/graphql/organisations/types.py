@@ -8,7 +8,7 @@ import strawberry
 from services.gateway.context import Info
 from services.gateway.graphql.base import Connection, Node, connection, gid, graphql_enum, page_request
 from services.gateway.graphql.feed.queries import upcoming_events
-from services.gateway.graphql.feed.types import Event, FeedItemConnection, feed_connection
+from services.gateway.graphql.feed.types import Event, FeedItemConnection, feed_page
 from services.gateway.graphql.initiatives.types import Initiative
 from services.gateway.graphql.members.types import County, InvitationStatus, Member, Municipality
 from services.graph import contracts as gc
@@ -121,7 +121,7 @@ class Organisation(Node):
         page = await info.context.feed.organisation_feed(
             info.context.viewer, self.raw_id, page_request(first, after, last, before)
         )
-        return feed_connection(page)
+        return await feed_page(info, page)
 
     @strawberry.field(description="Events the organisation organises that are not yet over, soonest first.")
     async def upcoming_events(
