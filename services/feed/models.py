@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from shared.database import UTCDateTime, utcnow
@@ -284,6 +284,16 @@ class SourceStats(SQLModel, table=True):
     sources are too widely followed to fan out and are merged into timelines on read."""
 
     __tablename__ = "source_stats"
+    # Which of a member's follows are merged in on read (repository.followed_large_sources).
+    __table_args__ = (
+        Index("ix_source_stats_followers", "followers"),
+        Index(
+            "ix_source_stats_unfanned",
+            "unfanned_through",
+            postgresql_where=text("unfanned_through IS NOT NULL"),
+            sqlite_where=text("unfanned_through IS NOT NULL"),
+        ),
+    )
 
     target_type: str = Field(sa_column=Column(String(12), primary_key=True))
     target_id: int = Field(sa_type=BigInteger, primary_key=True)

@@ -168,24 +168,25 @@ def _window(stmt: Select[Any], key: Any, lo: int | None, hi: int | None, limit: 
 
 # A home-feed read runs these on every page, so each is built once, with the viewer, the
 # source and the window as bound parameters: building and cache-keying a statement of this
-# size costs more than running it. Bounds a window leaves open take values no id reaches.
+# size costs more than running it. A window's bounds are in the statement only when given:
+# PostgreSQL plans a prepared statement once for any values, and an "id > $lo" it cannot see
+# is open would have it scan the whole primary key for the few pinned entries of a hub.
 _ME = bindparam("me", type_=BigInteger)
 _SOURCE = bindparam("source_id", type_=BigInteger)
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _LO = bindparam("lo", type_=BigInteger)
 _HI = bindparam("hi", type_=BigInteger)
 _LIMIT = bindparam("limit", type_=Integer)
-_OPEN_LO, _OPEN_HI, _NO_LIMIT = -1, 2**63 - 1, 2**31 - 1
 # A followed source's entries, as source_condition has them, and the key its index pages by:
 # a hub's orders by hub_rank (the id, except while pinned: lifted above every id), so its
-# unpinned entries page by hub_rank and its pinned ones by id.
+# unpinned entries page by hub_rank, and its pinned ones are few (_HUB_PINNED).
 _SOURCES: dict[str | None, tuple[ColumnElement[bool] | None, Any]] = {
     None: (None, col(Entry.id)),
     "organisation": (col(Entry.organisation_id) == _SOURCE, col(Entry.id)),
     "member": (and_(col(Entry.author_id) == _SOURCE, col(Entry.organisation_id).is_(None)), col(Entry.id)),
     "hub_unpinned": (and_(col(Entry.hub_id) == _SOURCE, col(Entry.hub_rank) < PIN_LIFT), col(Entry.hub_rank)),
-    "hub_pinned": (and_(col(Entry.hub_id) == _SOURCE, col(Entry.hub_rank) >= PIN_LIFT), col(Entry.id)),
 }
+_HUB_PINNED = and_(col(Entry.hub_id) == _SOURCE, col(Entry.hub_rank) >= PIN_LIFT)
 
 
 @cache
@@ -196,20 +197,31 @@ def _home_ids_shape(is_moderator: bool) -> Select[Any]:
     )
 
 
+def _window_of(stmt: Select[Any], key: Any, has_lo: bool, has_hi: bool) -> Select[Any]:
+    if has_lo:
+        stmt = stmt.where(key > _LO)
+    return stmt.where(key < _HI) if has_hi else stmt
+
+
 @cache
-def _home_window(is_moderator: bool, source: str | None, descending: bool) -> Select[Any]:
-    """Ids of the home feed (or of one followed source's part of it) with lo < key < hi,
-    nearest the starting end first, at most `limit`. A hub's part is its unpinned and its
-    pinned entries' windows in one statement (at most `limit` of each, in no order)."""
+def _home_window(
+    is_moderator: bool, source: str | None, descending: bool, has_lo: bool, has_hi: bool, limited: bool
+) -> Select[Any]:
+    """Ids of the home feed (or of one followed source's part of it) with lo < key < hi
+    (each bound only if given), nearest the starting end first, at most `limit` if limited.
+    A hub's part is, in one statement and in no order, at most `limit` of its unpinned
+    entries along its index and all its pinned ones in the window (a few: limiting them too
+    could have the planner walk every entry by id looking for them)."""
     if source == "hub":
-        parts = [_home_window(is_moderator, part, descending).subquery() for part in ("hub_unpinned", "hub_pinned")]
-        return select(union_all(*(select(part.c.id) for part in parts)).subquery().c.id)
+        unpinned = _home_window(is_moderator, "hub_unpinned", descending, has_lo, has_hi, limited).subquery()
+        pinned = _window_of(_home_ids_shape(is_moderator).where(_HUB_PINNED), col(Entry.id), has_lo, has_hi)
+        return select(union_all(select(unpinned.c.id), pinned).subquery().c.id)
     condition, key = _SOURCES[source]
     stmt = _home_ids_shape(is_moderator)
     if condition is not None:
         stmt = stmt.where(condition)
-    stmt = stmt.where(key > _LO, key < _HI).order_by(key.desc() if descending else key.asc())
-    return stmt.limit(_LIMIT)
+    stmt = _window_of(stmt, key, has_lo, has_hi).order_by(key.desc() if descending else key.asc())
+    return stmt.limit(_LIMIT) if limited else stmt
 
 
 @cache
@@ -243,15 +255,10 @@ async def home_ids(
     """Ids in the viewer's home feed strictly between lo and hi (optionally only those from
     one followed source: ("hub" | "organisation" | "member", id)), newest first when
     descending (a hub's part comes in no order: see _home_window)."""
-    params = {
-        "me": _member(viewer),
-        "lo": _OPEN_LO if lo is None else lo,
-        "hi": _OPEN_HI if hi is None else hi,
-        "limit": _NO_LIMIT if limit is None else limit,
-    }
-    if source is not None:
-        params["source_id"] = source[1]
-    stmt = _home_window(viewer.is_moderator, source[0] if source else None, descending)
+    given = {"lo": lo, "hi": hi, "limit": limit, "source_id": source[1] if source else None}
+    params = {"me": _member(viewer), **{k: v for k, v in given.items() if v is not None}}
+    shape = (lo is not None, hi is not None, limit is not None)
+    stmt = _home_window(viewer.is_moderator, source[0] if source else None, descending, *shape)
     return list((await session.execute(stmt, params)).scalars())
 
 
