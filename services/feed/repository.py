@@ -204,24 +204,21 @@ def _window_of(stmt: Select[Any], key: Any, has_lo: bool, has_hi: bool) -> Selec
 
 
 @cache
-def _home_window(
-    is_moderator: bool, source: str | None, descending: bool, has_lo: bool, has_hi: bool, limited: bool
-) -> Select[Any]:
+def _home_window(is_moderator: bool, source: str | None, descending: bool, has_lo: bool, has_hi: bool) -> Select[Any]:
     """Ids of the home feed (or of one followed source's part of it) with lo < key < hi
-    (each bound only if given), nearest the starting end first, at most `limit` if limited.
-    A hub's part is, in one statement and in no order, at most `limit` of its unpinned
-    entries along its index and all its pinned ones in the window (a few: limiting them too
-    could have the planner walk every entry by id looking for them)."""
+    (each bound only if given), nearest the starting end first, at most `limit`. A hub's
+    part is, in one statement and in no order, at most `limit` of its unpinned entries along
+    its index and all its pinned ones in the window (a few: limiting them too could have the
+    planner walk every entry by id looking for them)."""
     if source == "hub":
-        unpinned = _home_window(is_moderator, "hub_unpinned", descending, has_lo, has_hi, limited).subquery()
+        unpinned = _home_window(is_moderator, "hub_unpinned", descending, has_lo, has_hi).subquery()
         pinned = _window_of(_home_ids_shape(is_moderator).where(_HUB_PINNED), col(Entry.id), has_lo, has_hi)
         return select(union_all(select(unpinned.c.id), pinned).subquery().c.id)
     condition, key = _SOURCES[source]
     stmt = _home_ids_shape(is_moderator)
     if condition is not None:
         stmt = stmt.where(condition)
-    stmt = _window_of(stmt, key, has_lo, has_hi).order_by(key.desc() if descending else key.asc())
-    return stmt.limit(_LIMIT) if limited else stmt
+    return _window_of(stmt, key, has_lo, has_hi).order_by(key.desc() if descending else key.asc()).limit(_LIMIT)
 
 
 @cache
@@ -246,7 +243,7 @@ async def home_ids(
     session: AsyncSession,
     viewer: Principal,
     *,
-    limit: int | None,
+    limit: int,
     lo: int | None = None,
     hi: int | None = None,
     descending: bool = True,
@@ -255,10 +252,9 @@ async def home_ids(
     """Ids in the viewer's home feed strictly between lo and hi (optionally only those from
     one followed source: ("hub" | "organisation" | "member", id)), newest first when
     descending (a hub's part comes in no order: see _home_window)."""
-    given = {"lo": lo, "hi": hi, "limit": limit, "source_id": source[1] if source else None}
-    params = {"me": _member(viewer), **{k: v for k, v in given.items() if v is not None}}
-    shape = (lo is not None, hi is not None, limit is not None)
-    stmt = _home_window(viewer.is_moderator, source[0] if source else None, descending, *shape)
+    given = {"lo": lo, "hi": hi, "source_id": source[1] if source else None}
+    params = {"me": _member(viewer), "limit": limit, **{k: v for k, v in given.items() if v is not None}}
+    stmt = _home_window(viewer.is_moderator, source[0] if source else None, descending, lo is not None, hi is not None)
     return list((await session.execute(stmt, params)).scalars())
 
 
