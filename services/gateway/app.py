@@ -32,6 +32,9 @@ from shared.settings import Settings
 from shared.web import BodyLimitMiddleware
 from shared.worker import JobHost
 
+# The youngest generation is collected after this many net allocations (see the lifespan).
+GC_YOUNG_THRESHOLD = 10_000
+
 
 async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
@@ -126,6 +129,13 @@ def create_app(settings: Settings) -> FastAPI:
             # on shutdown, so an app started and stopped (tests) leaves nothing uncollectable.
             gc.freeze()
             stack.callback(gc.unfreeze)
+            # Under load the youngest generation filled about once a request at the default
+            # threshold (700), promoting the objects of requests still in flight into older
+            # generations that are walked again. Collected every 10,000 net allocations
+            # instead: ~5 % less CPU a GraphQL page in process, and a third less time collecting
+            # under load (bench/home_feed.py, one worker).
+            stack.callback(gc.set_threshold, *gc.get_threshold())
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
             yield
 
     app = FastAPI(title="Hubben", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
