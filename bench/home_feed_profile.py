@@ -25,7 +25,7 @@ def profile(pid: int, path: str, seconds: float, load: Callable[[float], dict[st
     recorder = subprocess.Popen(
         [spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(raw), "--rate", "250"]
         # Samples of the thread holding the GIL only: CPU, not the loop waiting for I/O.
-        + ["--duration", str(int(seconds)), "--gil", "--nonblocking"],
+        + ["--duration", str(int(seconds)), "--gil", "--nonblocking", "--subprocesses"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
