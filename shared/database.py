@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, TypeDecorator, event, text
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Boolean, ColumnElement, DateTime, TypeDecorator, any_, bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -25,15 +27,42 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from shared.errors import DomainError
 from shared.settings import Settings
 
+Out = TypeVar("Out", bound=BaseModel)
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_SHARED_NAMES: dict[tuple[type[BaseModel], type], tuple[str, ...]] = {}
+
+
+def _shared_names(model: type[BaseModel], orm_class: type) -> tuple[str, ...]:
+    names = _SHARED_NAMES.get((model, orm_class))
+    if names is None:
+        names = tuple(name for name in model.model_fields if hasattr(orm_class, name))
+        _SHARED_NAMES[(model, orm_class)] = names
+    return names
+
+
+def out_of(model: type[Out], obj: Any) -> Out:
+    """`model` validated from the ORM instance `obj`, as `model.model_validate(obj)` with
+    from_attributes does, but reading the loaded values from the instance's state: each
+    instrumented attribute read costs about half a microsecond, a third of the whole
+    validation for a row of twenty columns. An attribute not loaded is read the usual way."""
+    state = instance_dict(obj)
+    values = {}
+    for name in _shared_names(model, type(obj)):
+        values[name] = state[name] if name in state else getattr(obj, name)
+    return model.model_validate(values)
 
 
 def is_postgres(url: str) -> bool:
@@ -190,3 +219,36 @@ async def prepare_database(settings: Settings, service: str, script_location: Pa
     else:
         await migrate(engine, settings, service, script_location)
     return engine
+
+
+class _InIds(ColumnElement[bool]):
+    """`column IN (:name)` for a list of integers bound as `name` (see in_ids)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a comparison: no `= 1` where booleans are not native
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string)]
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+def in_ids(column: Any, name: str = "ids") -> ColumnElement[bool]:
+    """`column` is one of the integers bound at execution as `name` (a list). PostgreSQL gets
+    `column = ANY(:name)`, one array parameter: the statement is the same text for every
+    length, so it is compiled and prepared once, where an expanding IN renders a placeholder
+    per value on every execution and is a new prepared statement for each new length. Other
+    databases get the expanding IN."""
+    return _InIds(column, name)
+
+
+@compiles(_InIds)
+def _in_ids_expanding(element: _InIds, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw))
+
+
+@compiles(_InIds, "postgresql")
+def _in_ids_any(element: _InIds, compiler: Any, **kw: Any) -> str:
+    bound = bindparam(element.name, type_=ARRAY(BigInteger()))
+    return str(compiler.process(element.column == any_(bound), **kw))

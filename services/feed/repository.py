@@ -30,7 +30,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from services.feed.models import (
@@ -56,6 +55,7 @@ from services.feed.models import (
     Tagging,
 )
 from shared.auth import Principal
+from shared.database import in_ids
 
 
 def readable_entries(viewer: Principal, *, hide_muted: bool = True, hide_blocked: bool = True) -> ColumnElement[bool]:
@@ -173,7 +173,6 @@ def _window(stmt: Select[Any], key: Any, lo: int | None, hi: int | None, limit: 
 # is open would have it scan the whole primary key for the few pinned entries of a hub.
 _ME = bindparam("me", type_=BigInteger)
 _SOURCE = bindparam("source_id", type_=BigInteger)
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _LO = bindparam("lo", type_=BigInteger)
 _HI = bindparam("hi", type_=BigInteger)
 _LIMIT = bindparam("limit", type_=Integer)
@@ -223,14 +222,14 @@ def _home_window(is_moderator: bool, source: str | None, descending: bool, has_l
 
 @cache
 def _home_among(is_moderator: bool) -> Select[Any]:
-    return _home_ids_shape(is_moderator).where(col(Entry.id).in_(_IDS))
+    return _home_ids_shape(is_moderator).where(in_ids(col(Entry.id)))
 
 
 # What a page's ids are read as, once they are known.
-_ENTRIES_WITH_POSTS = select(Entry, Post).outerjoin(Post, col(Post.id) == col(Entry.id)).where(col(Entry.id).in_(_IDS))
-_POSTS_BY_IDS = select(Post).where(col(Post.id).in_(_IDS))
-_EVENTS_BY_IDS = select(Event).where(col(Event.id).in_(_IDS))
-_ACTIVITIES_BY_IDS = select(InitiativeActivity).where(col(InitiativeActivity.id).in_(_IDS))
+_ENTRIES_WITH_POSTS = select(Entry, Post).outerjoin(Post, col(Post.id) == col(Entry.id)).where(in_ids(col(Entry.id)))
+_POSTS_BY_IDS = select(Post).where(in_ids(col(Post.id)))
+_EVENTS_BY_IDS = select(Event).where(in_ids(col(Event.id)))
+_ACTIVITIES_BY_IDS = select(InitiativeActivity).where(in_ids(col(InitiativeActivity.id)))
 
 
 def _member(viewer: Principal) -> int:

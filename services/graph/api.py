@@ -26,6 +26,7 @@ from services.graph.service import (
 from services.graph.service.common import is_suspended
 from services.graph.service.organisations import get_organisation
 from shared.auth import Principal
+from shared.database import out_of
 from shared.errors import Forbidden, NotFound
 from shared.search_documents import SEARCH_DOCUMENTS_PATH, SEARCH_SCOPE_PATH, DocumentPage, SearchScope, document_query
 from shared.settings import Settings
@@ -123,7 +124,7 @@ async def resolve_token(data: c.TokenIn, session: Session, actor: Actor) -> c.Pr
 
 @router.get("/members", response_model=list[c.MemberOut])
 async def members_batch(ids: Ids, session: Session, actor: Actor) -> list[c.MemberOut]:
-    return [c.MemberOut.model_validate(m) for m in await members.members_by_ids(session, actor, ids)]
+    return [out_of(c.MemberOut, m) for m in await members.members_by_ids(session, actor, ids)]
 
 
 @router.get("/members/by-handles", response_model=list[c.MemberOut])
@@ -131,7 +132,7 @@ async def members_by_handles(
     handles: Annotated[str, Query(max_length=1600, pattern=r"^[A-Za-z0-9_,]*$")], session: Session, actor: Actor
 ) -> list[c.MemberOut]:
     wanted = [h for h in handles.split(",") if h][:50]
-    return [c.MemberOut.model_validate(m) for m in await members.members_by_handles(session, actor, wanted)]
+    return [out_of(c.MemberOut, m) for m in await members.members_by_handles(session, actor, wanted)]
 
 
 @router.get("/members/by-handle/{handle}", response_model=c.MemberOut)

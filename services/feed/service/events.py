@@ -11,7 +11,7 @@ from services.feed.service.common import effective_visibility, require_writer, r
 from services.graph import contracts as gc
 from services.graph.client import GraphClient
 from shared.auth import Principal
-from shared.database import utcnow
+from shared.database import out_of, utcnow
 from shared.errors import BadUserInput, Forbidden, NotFound
 from shared.geo import municipalities
 from shared.ids import new_id
@@ -21,7 +21,7 @@ from shared.text import render_markdown
 
 
 def to_out(event: Event) -> c.EventOut:
-    return c.EventOut.model_validate(event)
+    return out_of(c.EventOut, event)
 
 
 async def create_event(session: AsyncSession, graph: GraphClient, actor: Principal, data: c.EventIn) -> Event:

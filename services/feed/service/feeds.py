@@ -24,7 +24,7 @@ from services.feed.service.events import require_organiser_view, rsvp_out, visib
 from services.feed.timelines import Timelines
 from services.graph.client import GraphClient
 from shared.auth import Principal
-from shared.database import utcnow
+from shared.database import out_of, utcnow
 from shared.errors import BadUserInput, NotFound
 from shared.pagination import PageRequest, decode_cursor, encode_cursor, paginate
 
@@ -48,7 +48,7 @@ async def _items(
         if e.item_type == "post":
             return c.FeedItemOut(post=post_service.to_out(posts[e.id]))
         if e.item_type == "event":
-            return c.FeedItemOut(event=c.EventOut.model_validate(events[e.id]))
+            return c.FeedItemOut(event=out_of(c.EventOut, events[e.id]))
         return c.FeedItemOut(initiative_activity=initiative_service.to_out(activities[e.id]))
 
     return [item(e) for e in entries]
@@ -243,7 +243,7 @@ async def upcoming(session: AsyncSession, actor: Principal, flt: c.UpcomingFilte
         stmt = stmt.where(col(Event.starts_at) >= flt.starts_after)
     page = await paginate(session, stmt, Event.start_key, lambda r: r[0].start_key, req, descending=False)
     return c.EventPage(
-        items=[c.EventOut.model_validate(r[0]) for r in page.rows],
+        items=[out_of(c.EventOut, r[0]) for r in page.rows],
         cursors=page.cursors,
         has_next_page=page.has_next_page,
         has_previous_page=page.has_previous_page,

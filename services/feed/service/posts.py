@@ -16,7 +16,7 @@ from services.feed.service.common import (
 from services.graph import contracts as gc
 from services.graph.client import GraphClient
 from shared.auth import Principal
-from shared.database import utcnow
+from shared.database import out_of, utcnow
 from shared.errors import BadUserInput, Forbidden, NotFound
 from shared.outbox import record_event
 from shared.search_documents import Language
@@ -26,7 +26,7 @@ MAX_PINNED = 3
 
 
 def to_out(post: Post) -> c.PostOut:
-    out = c.PostOut.model_validate(post)
+    out = out_of(c.PostOut, post)
     if post.deleted_at is not None:
         return out.model_copy(update={"body": "", "body_html": "", "title": None, "url": None, "deleted": True})
     return out

@@ -73,6 +73,7 @@ from services.graph.repository.initiatives import (
     visible_initiative as visible_initiative,
 )
 from shared.auth import Principal
+from shared.database import in_ids
 
 # --- members and credentials -------------------------------------------------------
 
@@ -82,7 +83,7 @@ async def member_by_id(session: AsyncSession, member_id: int) -> Member | None:
 
 
 # Built once: a page of a feed asks for its authors on every read.
-_MEMBERS_BY_IDS = select(Member).where(col(Member.id).in_(bindparam("ids", expanding=True)))
+_MEMBERS_BY_IDS = select(Member).where(in_ids(col(Member.id)))
 _MEMBERS_BY_IDS_NOT_BLOCKING = _MEMBERS_BY_IDS.where(
     ~exists().where(col(Block.blocker_id) == col(Member.id), col(Block.blocked_id) == bindparam("viewer_id"))
 )

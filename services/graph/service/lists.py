@@ -12,6 +12,7 @@ from services.graph.service.common import get_member, require_member_id
 from services.graph.service.hubs import require_staff_view, visible_hub
 from services.graph.service.organisations import MANAGERS, get_organisation, role_of
 from shared.auth import Principal
+from shared.database import out_of
 from shared.errors import Forbidden, NotFound
 from shared.pagination import PageRequest, paginate
 
@@ -50,7 +51,7 @@ async def followers(
     viewer = None if actor.is_moderator else actor.member_id
     stmt = repo.followers_of(target_type, target_id, viewer)
     p = await paginate(session, stmt, Follow.id, lambda r: r[0], page)
-    return c.MemberPage(items=[c.MemberOut.model_validate(r[1]) for r in p.rows], **c.page_fields(p))
+    return c.MemberPage(items=[out_of(c.MemberOut, r[1]) for r in p.rows], **c.page_fields(p))
 
 
 async def following(
