@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -36,85 +37,107 @@ def _by_id(items: list[Any], keys: list[int]) -> list[Any]:
     return [found.get(k) for k in keys]
 
 
-@dataclass
 class Loaders:
-    graph: GraphClient
-    feed: FeedClient
-    viewer: Principal
-    member: DataLoader[int, gc.MemberOut | None] = field(init=False)
-    organisation: DataLoader[int, gc.OrganisationOut | None] = field(init=False)
-    hub: DataLoader[int, gc.HubOut | None] = field(init=False)
-    initiative: DataLoader[int, gc.InitiativeOut | None] = field(init=False)
-    member_relation: DataLoader[int, gc.MemberRelation] = field(init=False)
-    organisation_relation: DataLoader[int, gc.OrganisationRelation] = field(init=False)
-    hub_relation: DataLoader[int, gc.HubRelation] = field(init=False)
-    post: DataLoader[int, fc.PostOut | None] = field(init=False)
-    event: DataLoader[int, fc.EventOut | None] = field(init=False)
-    comment: DataLoader[int, fc.CommentOut | None] = field(init=False)
-    my_rsvp: DataLoader[int, fc.RsvpOut | None] = field(init=False)
-    my_reaction: DataLoader[tuple[str, int], str | None] = field(init=False)
+    """This request's DataLoaders, each built when a resolver first asks for it: most
+    documents use one or two of them, and what a request builds and drops is work for the
+    garbage collector too."""
 
-    def __post_init__(self) -> None:
-        g, v = self.graph, self.viewer
+    def __init__(self, graph: GraphClient, feed: FeedClient, viewer: Principal) -> None:
+        self.graph = graph
+        self.feed = feed
+        self.viewer = viewer
 
+    @cached_property
+    def member(self) -> DataLoader[int, gc.MemberOut | None]:
         async def members(keys: list[int]) -> list[gc.MemberOut | None]:
-            return _by_id(await g.members(v, list(keys)), keys)
+            return _by_id(await self.graph.members(self.viewer, list(keys)), keys)
 
+        return DataLoader(members, max_batch_size=500)
+
+    @cached_property
+    def organisation(self) -> DataLoader[int, gc.OrganisationOut | None]:
         async def organisations(keys: list[int]) -> list[gc.OrganisationOut | None]:
-            return _by_id(await g.organisations_by_ids(v, list(keys)), keys)
+            return _by_id(await self.graph.organisations_by_ids(self.viewer, list(keys)), keys)
 
+        return DataLoader(organisations, max_batch_size=500)
+
+    @cached_property
+    def hub(self) -> DataLoader[int, gc.HubOut | None]:
         async def hubs(keys: list[int]) -> list[gc.HubOut | None]:
-            return _by_id(await g.hubs_by_ids(v, list(keys)), keys)
+            return _by_id(await self.graph.hubs_by_ids(self.viewer, list(keys)), keys)
 
+        return DataLoader(hubs, max_batch_size=500)
+
+    @cached_property
+    def initiative(self) -> DataLoader[int, gc.InitiativeOut | None]:
         async def initiatives(keys: list[int]) -> list[gc.InitiativeOut | None]:
-            return _by_id(await g.initiatives_by_ids(v, list(keys)), keys)
+            return _by_id(await self.graph.initiatives_by_ids(self.viewer, list(keys)), keys)
 
+        return DataLoader(initiatives, max_batch_size=500)
+
+    @cached_property
+    def member_relation(self) -> DataLoader[int, gc.MemberRelation]:
         async def member_relations(keys: list[int]) -> list[gc.MemberRelation]:
-            out = await g.relations(v, gc.RelationsIn(member_ids=list(keys)))
+            out = await self.graph.relations(self.viewer, gc.RelationsIn(member_ids=list(keys)))
             return [out.members[k] for k in keys]
 
+        return DataLoader(member_relations, max_batch_size=500)
+
+    @cached_property
+    def organisation_relation(self) -> DataLoader[int, gc.OrganisationRelation]:
         async def organisation_relations(keys: list[int]) -> list[gc.OrganisationRelation]:
-            out = await g.relations(v, gc.RelationsIn(organisation_ids=list(keys)))
+            out = await self.graph.relations(self.viewer, gc.RelationsIn(organisation_ids=list(keys)))
             return [out.organisations[k] for k in keys]
 
+        return DataLoader(organisation_relations, max_batch_size=500)
+
+    @cached_property
+    def hub_relation(self) -> DataLoader[int, gc.HubRelation]:
         async def hub_relations(keys: list[int]) -> list[gc.HubRelation]:
-            out = await g.relations(v, gc.RelationsIn(hub_ids=list(keys)))
+            out = await self.graph.relations(self.viewer, gc.RelationsIn(hub_ids=list(keys)))
             return [out.hubs[k] for k in keys]
 
-        f = self.feed
+        return DataLoader(hub_relations, max_batch_size=500)
 
+    @cached_property
+    def post(self) -> DataLoader[int, fc.PostOut | None]:
         async def posts(keys: list[int]) -> list[fc.PostOut | None]:
-            return _by_id(await f.posts(v, list(keys)), keys)
+            return _by_id(await self.feed.posts(self.viewer, list(keys)), keys)
 
+        return DataLoader(posts, max_batch_size=500)
+
+    @cached_property
+    def event(self) -> DataLoader[int, fc.EventOut | None]:
         async def events(keys: list[int]) -> list[fc.EventOut | None]:
-            return _by_id(await f.events(v, list(keys)), keys)
+            return _by_id(await self.feed.events(self.viewer, list(keys)), keys)
 
+        return DataLoader(events, max_batch_size=500)
+
+    @cached_property
+    def comment(self) -> DataLoader[int, fc.CommentOut | None]:
         async def comments(keys: list[int]) -> list[fc.CommentOut | None]:
-            return _by_id(await f.comments_by_ids(v, list(keys)), keys)
+            return _by_id(await self.feed.comments_by_ids(self.viewer, list(keys)), keys)
 
+        return DataLoader(comments, max_batch_size=500)
+
+    @cached_property
+    def my_rsvp(self) -> DataLoader[int, fc.RsvpOut | None]:
         async def my_rsvps(keys: list[int]) -> list[fc.RsvpOut | None]:
-            return [await f.my_rsvp(v, k) for k in keys]
+            return [await self.feed.my_rsvp(self.viewer, k) for k in keys]
 
+        return DataLoader(my_rsvps, max_batch_size=100)
+
+    @cached_property
+    def my_reaction(self) -> DataLoader[tuple[str, int], str | None]:
         async def my_reactions(keys: list[tuple[str, int]]) -> list[str | None]:
             found: dict[tuple[str, int], str] = {}
             for target_type in {t for t, _ in keys}:
                 ids = [i for t, i in keys if t == target_type]
-                for target_id, kind in (await f.viewer_reactions(v, target_type, ids)).items():
+                for target_id, kind in (await self.feed.viewer_reactions(self.viewer, target_type, ids)).items():
                     found[(target_type, int(target_id))] = kind
             return [found.get(k) for k in keys]
 
-        self.post = DataLoader(posts, max_batch_size=500)
-        self.event = DataLoader(events, max_batch_size=500)
-        self.comment = DataLoader(comments, max_batch_size=500)
-        self.my_rsvp = DataLoader(my_rsvps, max_batch_size=100)
-        self.my_reaction = DataLoader(my_reactions, max_batch_size=500)
-        self.member = DataLoader(members, max_batch_size=500)
-        self.organisation = DataLoader(organisations, max_batch_size=500)
-        self.hub = DataLoader(hubs, max_batch_size=500)
-        self.initiative = DataLoader(initiatives, max_batch_size=500)
-        self.member_relation = DataLoader(member_relations, max_batch_size=500)
-        self.organisation_relation = DataLoader(organisation_relations, max_batch_size=500)
-        self.hub_relation = DataLoader(hub_relations, max_batch_size=500)
+        return DataLoader(my_reactions, max_batch_size=500)
 
 
 @dataclass
