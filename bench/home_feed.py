@@ -1,7 +1,8 @@
 """Home-feed load benchmark: the GraphQL home feed against a plain JSON endpoint, under load.
 
     python -m bench.home_feed [--members 100000] [--posts 1000000] [--viewers 200] [--clients 32]
-                              [--seconds 20] [--runs 3] [--reload] [--profile SECONDS] [--out DIR]
+                              [--seconds 20] [--paced-seconds 30] [--runs 3] [--reload]
+                              [--profile SECONDS] [--out DIR]
 
 What one run of the script does:
 - Data (bench/home_feed_data.py), in PostgreSQL schemas of their own (`bench_home_graph`,
@@ -28,8 +29,10 @@ What one run of the script does:
   gets a warm-up and then `--seconds` of closed-loop load (as fast as it answers: throughput
   and the latencies at saturation), the paths alternating which goes first; then the same
   runs paced at a few Poisson rates (`--paced-fractions` of GraphQL's saturated throughput),
-  the same for both paths: latency under loads the server carries. Medians over
-  the runs.
+  the same for both paths, `--paced-seconds` each: latency under loads the server carries.
+  Medians over the runs; at a paced rate the percentiles are also taken over every request
+  of the runs together (a run there holds a few hundred requests, so its own p99 is its two
+  or three slowest), and those pooled figures decide the p99 target.
 - Before timing: the GraphQL answer and the plain answer are checked to be the same
   document for several viewers.
 - Per run, beside latency and throughput: the server's CPU per request (its processes',
@@ -70,6 +73,7 @@ import httpx
 from bench.fanout import machine
 from bench.home_feed_data import PG_URL, PREFIX, Scale, ensure_data, pg_dsn
 from bench.home_feed_profile import profile
+from bench.loadgen import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -398,6 +402,17 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
 
+def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Percentiles over every request of the runs together (their latencies are then dropped
+    from the runs): at a paced rate a run holds a few hundred requests, so one run's p99 is
+    its two or three slowest, and the median of such p99s moves with whatever else ran."""
+    ms = sorted(x for r in runs for x in r.pop("latencies_ms", []))
+    return {
+        "requests": len(ms),
+        **{f"p{q}_ms": round(percentile(ms, q), 2) if ms else None for q in (50, 90, 99)},
+    }
+
+
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = (
         "throughput",
@@ -456,7 +471,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             for n in range(args.runs):
                 for path in PATHS if n % 2 == 0 else reversed(PATHS):
                     r = run_load(
-                        server, requests[path], path, warmup=args.warmup, seconds=args.seconds, rate=rate, **common
+                        server,
+                        requests[path],
+                        path,
+                        warmup=args.warmup,
+                        seconds=args.seconds if rate is None else args.paced_seconds,
+                        rate=rate,
+                        **common,
                     )
                     r["run"] = n + 1
                     out[path].append(r)
@@ -527,9 +548,13 @@ def report(
     parts: dict[str, Any] | None,
 ) -> dict[str, Any]:
     c = {p: summary(closed[p]) for p in PATHS}
+    for runs in closed.values():
+        for run in runs:
+            run.pop("latencies_ms", None)
     for level in paced:
         level["median"] = {p: summary(level["runs"][p]) for p in PATHS}
-    carried = [lv for lv in paced if lv["median"]["graphql"]["p99_ms"] < TARGETS["p99_ms"]]
+        level["pooled"] = {p: pooled(level["runs"][p]) for p in PATHS}
+    carried = [lv for lv in paced if lv["pooled"]["graphql"]["p99_ms"] < TARGETS["p99_ms"]]
     ratios = [g["throughput"] / p["throughput"] for g, p in zip(closed["graphql"], closed["plain"], strict=True)]
     ratio = round(c["graphql"]["throughput"] / c["plain"]["throughput"], 3)
     return {
@@ -555,6 +580,7 @@ def report(
             "clients": args.clients,
             "warmup_seconds": args.warmup,
             "seconds_per_path": args.seconds,
+            "paced_seconds": args.paced_seconds,
             "runs": args.runs,
             "paced_fractions_of_graphql_throughput": args.paced_fractions,
             "internal_token_ttl_seconds": args.internal_token_ttl,
@@ -573,7 +599,7 @@ def report(
         "paced": paced,
         # The highest paced load at which GraphQL's p99 stayed under the target.
         "graphql_p99_under_target_up_to": (
-            {"rate": carried[-1]["rate"], "fraction": carried[-1]["fraction"], **carried[-1]["median"]["graphql"]}
+            {"rate": carried[-1]["rate"], "fraction": carried[-1]["fraction"], **carried[-1]["pooled"]["graphql"]}
             if carried
             else None
         ),
@@ -655,18 +681,21 @@ def markdown(r: dict[str, Any]) -> str:
         f"## Paced: {st['clients']} clients, Poisson arrivals at a set rate, latency from when each request was due",
         "",
         "Each client sends at exponential intervals (the same rate for both paths); a client still waiting for "
-        "its last answer sends late, and the wait counts.",
+        "its last answer sends late, and the wait counts. Percentiles are over every request of the "
+        f"{st['runs']} runs at a rate together ({st['paced_seconds']:.0f} s a run); the median of the runs' own "
+        "p99s is beside them.",
         "",
-        "| rate /s | of GraphQL's saturated throughput | path | p50 ms | p90 ms | p99 ms | server CPU ms/request | "
-        "machine busy |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| rate /s | of GraphQL's saturated throughput | path | requests | p50 ms | p90 ms | p99 ms | "
+        "median of runs' p99 | server CPU ms/request | machine busy |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in r["paced"]:
         for p in PATHS:
-            x = level["median"][p]
+            x, all_ = level["median"][p], level["pooled"][p]
             lines.append(
-                f"| {level['rate']} | {level['fraction']:.0%} | {p} | {x['p50_ms']:.1f} | {x['p90_ms']:.1f} | "
-                f"{x['p99_ms']:.1f} | {x['server_cpu_ms_per_request']:.2f} | {x['machine_busy']:.0%} |"
+                f"| {level['rate']} | {level['fraction']:.0%} | {p} | {all_['requests']} | {all_['p50_ms']:.1f} | "
+                f"{all_['p90_ms']:.1f} | {all_['p99_ms']:.1f} | {x['p99_ms']:.1f} | "
+                f"{x['server_cpu_ms_per_request']:.2f} | {x['machine_busy']:.0%} |"
             )
     best = r["graphql_p99_under_target_up_to"]
     lines += [
@@ -727,6 +756,9 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=200)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per path and run")
+    parser.add_argument(
+        "--paced-seconds", type=float, default=30.0, help="measured seconds per path and run at a paced rate"
+    )
     parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds before each measurement")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(

@@ -139,6 +139,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": tally.errors,
         "bytes_per_response": round(tally.bytes_read / count) if count else 0,
         "generator_cpu_seconds": round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 3),
+        # Every latency, so that runs can be pooled (a p99 of one short run is its few slowest).
+        "latencies_ms": [round(x, 2) for x in ms],
     }
 
 
