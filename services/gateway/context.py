@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -32,9 +33,14 @@ def loaded(loader: DataLoader[Any, Any], key: Any) -> tuple[bool, Any]:
     return True, future.result()
 
 
-def _by_id(items: list[Any], keys: list[int]) -> list[Any]:
-    found = {item.id: item for item in items}
-    return [found.get(k) for k in keys]
+def _by_ids(fetch: Callable[[Principal, list[int]], Awaitable[list[Any]]], viewer: Principal) -> DataLoader[int, Any]:
+    """A loader of `fetch(viewer, ids)`, which answers with the items found: None for the others."""
+
+    async def load(keys: list[int]) -> list[Any]:
+        found = {item.id: item for item in await fetch(viewer, list(keys))}
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load, max_batch_size=500)
 
 
 class Loaders:
@@ -49,31 +55,19 @@ class Loaders:
 
     @cached_property
     def member(self) -> DataLoader[int, gc.MemberOut | None]:
-        async def members(keys: list[int]) -> list[gc.MemberOut | None]:
-            return _by_id(await self.graph.members(self.viewer, list(keys)), keys)
-
-        return DataLoader(members, max_batch_size=500)
+        return _by_ids(self.graph.members, self.viewer)
 
     @cached_property
     def organisation(self) -> DataLoader[int, gc.OrganisationOut | None]:
-        async def organisations(keys: list[int]) -> list[gc.OrganisationOut | None]:
-            return _by_id(await self.graph.organisations_by_ids(self.viewer, list(keys)), keys)
-
-        return DataLoader(organisations, max_batch_size=500)
+        return _by_ids(self.graph.organisations_by_ids, self.viewer)
 
     @cached_property
     def hub(self) -> DataLoader[int, gc.HubOut | None]:
-        async def hubs(keys: list[int]) -> list[gc.HubOut | None]:
-            return _by_id(await self.graph.hubs_by_ids(self.viewer, list(keys)), keys)
-
-        return DataLoader(hubs, max_batch_size=500)
+        return _by_ids(self.graph.hubs_by_ids, self.viewer)
 
     @cached_property
     def initiative(self) -> DataLoader[int, gc.InitiativeOut | None]:
-        async def initiatives(keys: list[int]) -> list[gc.InitiativeOut | None]:
-            return _by_id(await self.graph.initiatives_by_ids(self.viewer, list(keys)), keys)
-
-        return DataLoader(initiatives, max_batch_size=500)
+        return _by_ids(self.graph.initiatives_by_ids, self.viewer)
 
     @cached_property
     def member_relation(self) -> DataLoader[int, gc.MemberRelation]:
@@ -101,24 +95,15 @@ class Loaders:
 
     @cached_property
     def post(self) -> DataLoader[int, fc.PostOut | None]:
-        async def posts(keys: list[int]) -> list[fc.PostOut | None]:
-            return _by_id(await self.feed.posts(self.viewer, list(keys)), keys)
-
-        return DataLoader(posts, max_batch_size=500)
+        return _by_ids(self.feed.posts, self.viewer)
 
     @cached_property
     def event(self) -> DataLoader[int, fc.EventOut | None]:
-        async def events(keys: list[int]) -> list[fc.EventOut | None]:
-            return _by_id(await self.feed.events(self.viewer, list(keys)), keys)
-
-        return DataLoader(events, max_batch_size=500)
+        return _by_ids(self.feed.events, self.viewer)
 
     @cached_property
     def comment(self) -> DataLoader[int, fc.CommentOut | None]:
-        async def comments(keys: list[int]) -> list[fc.CommentOut | None]:
-            return _by_id(await self.feed.comments_by_ids(self.viewer, list(keys)), keys)
-
-        return DataLoader(comments, max_batch_size=500)
+        return _by_ids(self.feed.comments_by_ids, self.viewer)
 
     @cached_property
     def my_rsvp(self) -> DataLoader[int, fc.RsvpOut | None]:
