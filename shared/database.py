@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -149,6 +150,40 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             await session.rollback()
             raise
+
+
+_READ_ONLY = "hubben_read_only"
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work (read_scope) was asked to write: a programming error."""
+
+
+@asynccontextmanager
+async def read_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A unit of work that only reads, as a GET's does. On PostgreSQL its statements run
+    without BEGIN and COMMIT around them, each in its own implicit transaction: the same
+    reads as session_scope's (READ COMMITTED gives every statement its own snapshot anyway)
+    and two round trips fewer per call. Writing through it raises ReadOnlyViolation before
+    anything reaches the database, so a write can never half-commit here."""
+    async with maker() as session:
+        session.info[_READ_ONLY] = True
+        bind = session.bind
+        if bind is not None and bind.dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml_when_read_only(state: ORMExecuteState) -> None:
+    if state.session.info.get(_READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyViolation(f"a read-only unit of work was asked to run {type(state.statement).__name__}")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(_READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlyViolation("a read-only unit of work was asked to write rows")
 
 
 def _alembic_config(script_location: Path, connection: Connection | None = None) -> Config:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal, TokenCodec, load_key_pair
-from shared.database import make_sessionmaker, prepare_database, session_scope
+from shared.database import make_sessionmaker, prepare_database, read_scope, session_scope
 from shared.errors import BadUserInput, DomainError, Unauthenticated
 from shared.pagination import MAX_PAGE, PageRequest
 from shared.settings import Settings
@@ -76,6 +76,11 @@ async def caller(request: Request) -> Principal:
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    if request.method in ("GET", "HEAD"):
+        # Safe methods only read (HTTP's contract, and read_scope refuses writes).
+        async with read_scope(request.app.state.sessionmaker) as session:
+            yield session
+        return
     async with session_scope(request.app.state.sessionmaker) as session:
         yield session
     # Committed: let this service's outbox relay (if one runs in this process) deliver now.
