@@ -57,6 +57,15 @@ def require_server(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def engine_url(backend: str, tmp_path: Path, name: str) -> str:
+    """The URL of a test's own engine: PostgreSQL's test database (the server required), or a
+    SQLite file `name` under tmp_path."""
+    if backend == "postgres":
+        require_server("PostgreSQL", "127.0.0.1", 5432)
+        return PG_URL
+    return f"sqlite+aiosqlite:///{tmp_path / name}"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked postgres_only (they examine Redis, which only the PostgreSQL backend runs
     with) are not collected for the SQLite backend, rather than skipped."""

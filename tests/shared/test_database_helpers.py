@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from services.graph import contracts as gc
 from services.graph.models import Member
 from shared.database import in_ids, out_of
-from tests.conftest import PG_URL, require_server
+from tests.conftest import engine_url
 
 METADATA = MetaData()
 ROWS = Table(
@@ -30,12 +30,7 @@ BIG = 1 << 60
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "postgres":
-        require_server("PostgreSQL", "127.0.0.1", 5432)
-        url = PG_URL
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'in_ids.db'}"
-    made = create_async_engine(url)
+    made = create_async_engine(engine_url(request.param, tmp_path, "in_ids.db"))
     async with made.begin() as conn:
         await conn.run_sync(METADATA.drop_all)
         await conn.run_sync(METADATA.create_all)

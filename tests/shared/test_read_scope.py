@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.database import ReadOnlyViolation, make_sessionmaker, read_scope, session_scope
 from shared.web import Session
-from tests.conftest import PG_URL, require_server
+from tests.conftest import engine_url
 
 
 class Base(DeclarativeBase):
@@ -32,19 +32,13 @@ class Note(Base):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "postgres":
-        require_server("PostgreSQL", "127.0.0.1", 5432)
-        url = PG_URL
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'read_scope.db'}"
-    async with _notes(url) as made:
+    async with _notes(engine_url(request.param, tmp_path, "read_scope.db")) as made:
         yield made
 
 
 @pytest.fixture
 async def pg_engine() -> AsyncIterator[AsyncEngine]:
-    require_server("PostgreSQL", "127.0.0.1", 5432)
-    async with _notes(PG_URL) as made:
+    async with _notes(engine_url("postgres", Path(), "")) as made:
         yield made
 
 
